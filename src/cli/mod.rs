@@ -1,0 +1,275 @@
+//! The command-line glue: parse arguments, call the library, write the output, pick the exit code.
+
+mod args;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use clap::Parser;
+use serde_json::json;
+
+pub use args::Cli;
+use args::{
+    ColorArg, Command, FailOn, FormatArg, ListArgs, ListFormat, RuleSelection, RulesCommand,
+    ScanArgs, ValidateArgs,
+};
+
+use crate::engine::{scan, RuleSet, ScanOptions};
+use crate::exit::ExitStatus;
+use crate::report::{self, Context, Format};
+use crate::rule::{self, RuleError, Severity};
+use crate::source::{discover, Input, ReadLimits};
+
+/// Facts about the terminal that decide colour.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminal {
+    pub stdout_is_tty: bool,
+    /// `NO_COLOR` is set to a non-empty value.
+    pub no_color: bool,
+}
+
+/// Runs trailgate with `args` (including the program name) and returns the exit code.
+pub fn run<I, T>(args: I, stdout: &mut dyn Write, stderr: &mut dyn Write, terminal: Terminal) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() {
+                ExitStatus::Usage.code()
+            } else {
+                0
+            };
+            let rendered = err.render().to_string();
+            let _ = if err.use_stderr() {
+                stderr.write_all(rendered.as_bytes())
+            } else {
+                stdout.write_all(rendered.as_bytes())
+            };
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(&args, stdout, stderr, terminal),
+        Command::Rules(RulesCommand::List(args)) => run_list(&args, stdout, stderr),
+        Command::Rules(RulesCommand::Validate(args)) => run_validate(&args, stdout, stderr),
+    };
+    match result {
+        Ok(status) => status.code(),
+        // A closed pipe (`trailgate scan ... | head`) is not an error worth a message.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(err) => {
+            let _ = writeln!(stderr, "error: {err}");
+            ExitStatus::Usage.code()
+        }
+    }
+}
+
+/// Loads the rules a command asked for: `--rules` paths (plus the built-in pack with
+/// `--builtin`), or the built-in pack alone.
+pub fn load_rules(selection: &RuleSelection) -> Result<RuleSet, Vec<RuleError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    if selection.rules.is_empty() || selection.builtin {
+        files.extend(rule::load::builtin_files());
+    }
+    let (user_files, mut read_errors) = rule::load::read_paths(&selection.rules);
+    files.extend(user_files);
+    errors.append(&mut read_errors);
+    match rule::load::compile_files(&files) {
+        Ok(rules) if errors.is_empty() => Ok(RuleSet::new(rules)),
+        Ok(_) => Err(errors),
+        Err(mut compile_errors) => {
+            errors.append(&mut compile_errors);
+            Err(errors)
+        }
+    }
+}
+
+fn write_rule_errors(stderr: &mut dyn Write, errors: &[RuleError]) -> io::Result<ExitStatus> {
+    for error in errors {
+        writeln!(stderr, "error: {error}")?;
+    }
+    let files: std::collections::BTreeSet<&str> = errors.iter().map(|e| e.file.as_str()).collect();
+    writeln!(
+        stderr,
+        "{} in {} rule {}; nothing was scanned",
+        if errors.len() == 1 {
+            "1 error".to_string()
+        } else {
+            format!("{} errors", errors.len())
+        },
+        files.len(),
+        if files.len() == 1 { "file" } else { "files" }
+    )?;
+    Ok(ExitStatus::Usage)
+}
+
+fn run_scan(
+    args: &ScanArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    let rules = match load_rules(&args.selection) {
+        Ok(rules) => rules,
+        Err(errors) => return write_rule_errors(stderr, &errors),
+    };
+    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
+    let discovery = discover(&inputs);
+    let options = ScanOptions {
+        threads: args.threads,
+        limits: ReadLimits {
+            max_file_bytes: args.max_file_size,
+        },
+    };
+    let result = scan(&rules, discovery, &options);
+
+    let fail_on = match args.fail_on {
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::Never => None,
+    };
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+    };
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => args.output.is_none() && terminal.stdout_is_tty && !terminal.no_color,
+    };
+    let cx = Context {
+        rules: &rules,
+        color: color && format == Format::Text,
+        fail_on,
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|err| {
+                io::Error::new(
+                    err.kind(),
+                    format!("cannot write {}: {err}", path.display()),
+                )
+            })?;
+            let mut writer = io::BufWriter::new(file);
+            report::render(format, &result, &cx, &mut writer)?;
+            writer.flush()?;
+            // The report went to a file: still tell a person in the log what happened.
+            if result.has_errors() {
+                for error in &result.errors {
+                    writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
+                }
+            }
+        }
+        None => {
+            let mut writer = io::BufWriter::new(stdout);
+            report::render(format, &result, &cx, &mut writer)?;
+            writer.flush()?;
+        }
+    }
+    Ok(ExitStatus::of_scan(&result, fail_on))
+}
+
+fn run_list(
+    args: &ListArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let rules = match load_rules(&args.selection) {
+        Ok(rules) => rules,
+        Err(errors) => return write_rule_errors(stderr, &errors),
+    };
+    match args.format {
+        ListFormat::Text => {
+            let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
+            for rule in rules.rules() {
+                writeln!(
+                    stdout,
+                    "{:<8} {:<width$}  {}",
+                    rule.severity.as_str(),
+                    rule.id,
+                    rule.title
+                )?;
+            }
+            writeln!(stdout, "{} rules", rules.rules().len())?;
+        }
+        ListFormat::Json => {
+            let list: Vec<_> = rules
+                .rules()
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.id,
+                        "title": r.title,
+                        "severity": r.severity.as_str(),
+                        "pack": r.pack,
+                        "file": r.file,
+                        "event_sources": r.selector.sources,
+                        "event_names": r.selector.names,
+                        "compliance": r.compliance,
+                        "tags": r.tags,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *stdout, &list)?;
+            writeln!(stdout)?;
+        }
+    }
+    Ok(ExitStatus::Clean)
+}
+
+fn run_validate(
+    args: &ValidateArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let selection = RuleSelection {
+        rules: args.paths.clone(),
+        builtin: false,
+    };
+    match load_rules(&selection) {
+        Ok(rules) => {
+            let files: std::collections::BTreeSet<&str> =
+                rules.rules().iter().map(|r| r.file.as_str()).collect();
+            writeln!(
+                stdout,
+                "ok: {} {} in {} {}",
+                rules.rules().len(),
+                if rules.rules().len() == 1 {
+                    "rule"
+                } else {
+                    "rules"
+                },
+                files.len(),
+                if files.len() == 1 { "file" } else { "files" }
+            )?;
+            Ok(ExitStatus::Clean)
+        }
+        Err(errors) => {
+            for error in &errors {
+                writeln!(stderr, "error: {error}")?;
+            }
+            let files: std::collections::BTreeSet<&str> =
+                errors.iter().map(|e| e.file.as_str()).collect();
+            writeln!(
+                stderr,
+                "{} in {} rule {}",
+                if errors.len() == 1 {
+                    "1 error".to_string()
+                } else {
+                    format!("{} errors", errors.len())
+                },
+                files.len(),
+                if files.len() == 1 { "file" } else { "files" }
+            )?;
+            Ok(ExitStatus::Usage)
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The engine: a compiled, indexed rule set evaluated over trail files in parallel, producing
+//! findings in a deterministic order whatever the thread count.
+
+pub mod eval;
+mod finding;
+mod index;
+mod select;
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+pub use eval::Evidence;
+pub use finding::Finding;
+use index::RuleIndex;
+
+use crate::rule::{Outcome, Rule};
+use crate::source::{Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped, TrailFile};
+
+/// Compiled rules plus their index. Immutable and `Sync`: built once, shared by all workers.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    index: RuleIndex,
+}
+
+/// What evaluating one event produced.
+#[derive(Debug, Default)]
+pub struct EventResult {
+    pub findings: Vec<Finding>,
+    /// Ids of rules that matched but were suppressed by one of their exceptions.
+    pub suppressed: Vec<String>,
+}
+
+impl RuleSet {
+    pub fn new(rules: Vec<Rule>) -> RuleSet {
+        let index = RuleIndex::new(&rules);
+        RuleSet { rules, index }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Evaluates every candidate rule on one event.
+    pub fn evaluate(
+        &self,
+        event: &Value,
+        origin: &Origin,
+        candidates: &mut Vec<usize>,
+        out: &mut EventResult,
+    ) {
+        let source = event.get("eventSource").and_then(Value::as_str);
+        let name = event.get("eventName").and_then(Value::as_str);
+        self.index.candidates(source, name, candidates);
+        if candidates.is_empty() {
+            return;
+        }
+        let failed = event
+            .get("errorCode")
+            .is_some_and(|code| !code.is_null() && code.as_str() != Some(""));
+        for &i in candidates.iter() {
+            let rule = &self.rules[i];
+            let applies = match rule.selector.outcome {
+                Outcome::Any => true,
+                Outcome::Success => !failed,
+                Outcome::Failure => failed,
+            };
+            if !applies || !eval::matches(&rule.condition, event) {
+                continue;
+            }
+            if rule
+                .exceptions
+                .iter()
+                .any(|e| eval::matches(&e.condition, event))
+            {
+                out.suppressed.push(rule.id.clone());
+            } else {
+                out.findings.push(Finding::new(rule, event, origin));
+            }
+        }
+    }
+}
+
+/// How to run a scan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanOptions {
+    /// Worker threads; 0 uses every core.
+    pub threads: usize,
+    pub limits: ReadLimits,
+}
+
+/// Counts for the summary of a scan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Files opened and read (including those with bad records).
+    pub files_read: usize,
+    /// Files that could not be read at all.
+    pub files_failed: usize,
+    /// Records that could not be read inside otherwise readable files.
+    pub records_failed: usize,
+    pub events: usize,
+    /// Bytes read from disk.
+    pub bytes: u64,
+    /// Files inside directories whose names are not trail file names.
+    pub ignored: usize,
+    pub rules: usize,
+    /// Rule id -> events that matched but were suppressed by an exception.
+    pub suppressed: BTreeMap<String, usize>,
+    pub duration: Duration,
+}
+
+/// Everything a scan produced, sorted; reports render this and nothing else.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    /// Sorted by file, record, rule id.
+    pub findings: Vec<Finding>,
+    /// Files and records that could not be read, sorted by file and record.
+    pub errors: Vec<InputError>,
+    /// Files passed over on purpose (digests), sorted by file.
+    pub skipped: Vec<Skipped>,
+    pub stats: Stats,
+}
+
+impl ScanResult {
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct FileOutcome {
+    findings: Vec<Finding>,
+    errors: Vec<InputError>,
+    skipped: Option<Skipped>,
+    suppressed: Vec<String>,
+    events: usize,
+    bytes: u64,
+    read: bool,
+}
+
+/// Reads and evaluates every discovered file, in parallel, one file per task so memory is bounded
+/// by the files in flight, not by how many there are.
+pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> ScanResult {
+    let started = Instant::now();
+    let Discovery {
+        files,
+        skipped,
+        errors,
+        ignored,
+    } = discovery;
+    let work = || -> Vec<FileOutcome> {
+        files
+            .par_iter()
+            .map(|file| {
+                catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options))).unwrap_or_else(|_| FileOutcome {
+                    errors: vec![InputError::file(
+                        &file.name,
+                        "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
+                    )],
+                    ..FileOutcome::default()
+                })
+            })
+            .collect()
+    };
+    let outcomes = match rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+
+    let mut result = ScanResult {
+        errors,
+        skipped,
+        ..ScanResult::default()
+    };
+    result.stats.ignored = ignored;
+    result.stats.rules = rules.rules().len();
+    result.stats.files_failed = result.errors.len();
+    for outcome in outcomes {
+        result.stats.events += outcome.events;
+        result.stats.bytes += outcome.bytes;
+        if outcome.read {
+            result.stats.files_read += 1;
+        }
+        for error in &outcome.errors {
+            if error.is_record_error() {
+                result.stats.records_failed += 1;
+            } else {
+                result.stats.files_failed += 1;
+            }
+        }
+        for id in outcome.suppressed {
+            *result.stats.suppressed.entry(id).or_default() += 1;
+        }
+        result.findings.extend(outcome.findings);
+        result.errors.extend(outcome.errors);
+        result.skipped.extend(outcome.skipped);
+    }
+    result
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    result
+        .errors
+        .sort_by(|a, b| (&a.file, a.record, a.line).cmp(&(&b.file, b.record, b.line)));
+    result.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    result.stats.duration = started.elapsed();
+    result
+}
+
+fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOutcome {
+    let contents = file.read(&options.limits);
+    let mut outcome = FileOutcome {
+        bytes: contents.bytes,
+        events: contents.events.len(),
+        ..FileOutcome::default()
+    };
+    // A file is "read" when its JSON could be split into records, even if some were bad.
+    outcome.read =
+        contents.skipped.is_none() && contents.errors.iter().all(InputError::is_record_error);
+    if let Some(reason @ SkipReason::Digest) = contents.skipped {
+        outcome.skipped = Some(Skipped {
+            file: file.name.clone(),
+            reason,
+        });
+        return outcome;
+    }
+    let mut candidates = Vec::new();
+    let mut result = EventResult::default();
+    for event in &contents.events {
+        rules.evaluate(&event.value, &event.origin, &mut candidates, &mut result);
+    }
+    outcome.findings = result.findings;
+    outcome.suppressed = result.suppressed;
+    outcome.errors = contents.errors;
+    outcome
+}

@@ -1,0 +1,35 @@
+//! The exit-code policy, in one place. Documented in docs/cli.md.
+
+use crate::engine::ScanResult;
+use crate::rule::Severity;
+
+/// Process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// No finding at or above `--fail-on`, and every input was read.
+    Clean = 0,
+    /// At least one finding at or above `--fail-on`.
+    Findings = 1,
+    /// Bad rules or bad usage: nothing was scanned.
+    Usage = 2,
+    /// Some inputs (files or records) could not be read; findings from the rest were reported.
+    Incomplete = 3,
+}
+
+impl ExitStatus {
+    /// `fail_on: None` (`--fail-on never`) means findings never fail the run. Unreadable input
+    /// wins over findings: a gate must not pass or fail on a partial picture without saying so.
+    pub fn of_scan(result: &ScanResult, fail_on: Option<Severity>) -> ExitStatus {
+        if result.has_errors() {
+            ExitStatus::Incomplete
+        } else if fail_on.is_some_and(|t| result.findings.iter().any(|f| f.severity >= t)) {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        }
+    }
+
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}

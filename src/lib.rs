@@ -1,0 +1,12 @@
+//! trailgate: a policy and compliance rule engine for AWS CloudTrail.
+//!
+//! Data flows one way: paths -> [`source`] (find and open trail files) -> events ->
+//! [`engine`] (compiled [`engine::RuleSet`], rayon) -> findings -> [`report`] -> writer.
+//! Rules are loaded and compiled by [`rule`].
+
+pub mod cli;
+pub mod engine;
+pub mod exit;
+pub mod report;
+pub mod rule;
+pub mod source;

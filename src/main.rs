@@ -1,0 +1,17 @@
+//! The `trailgate` binary: everything happens in `trailgate::cli::run`.
+
+use std::io::IsTerminal;
+
+fn main() {
+    let terminal = trailgate::cli::Terminal {
+        stdout_is_tty: std::io::stdout().is_terminal(),
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    };
+    let code = trailgate::cli::run(
+        std::env::args_os(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+        terminal,
+    );
+    std::process::exit(code);
+}

@@ -1,0 +1,94 @@
+//! `--format json`: one JSON document with the summary, findings, unreadable inputs and skipped
+//! files. Field names are stable; see docs/cli.md.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::{Finding, ScanResult};
+use crate::source::{InputError, Skipped};
+
+use super::{counts_by_severity, Context, Report};
+
+pub struct Json;
+
+impl Report for Json {
+    fn render(
+        &self,
+        result: &ScanResult,
+        _cx: &Context<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let document = json!({
+            "tool": tool(),
+            "summary": summary(result),
+            "findings": result.findings.iter().map(finding).collect::<Vec<_>>(),
+            "errors": result.errors.iter().map(error).collect::<Vec<_>>(),
+            "skipped": result.skipped.iter().map(skipped).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+        writeln!(out)
+    }
+}
+
+pub(super) fn tool() -> Value {
+    json!({"name": "trailgate", "version": env!("CARGO_PKG_VERSION")})
+}
+
+pub(super) fn summary(result: &ScanResult) -> Value {
+    let stats = &result.stats;
+    let by_severity: Map<String, Value> = counts_by_severity(result)
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
+        .collect();
+    json!({
+        "rules": stats.rules,
+        "files_read": stats.files_read,
+        "files_skipped": result.skipped.len(),
+        "files_failed": stats.files_failed,
+        "files_ignored": stats.ignored,
+        "records_failed": stats.records_failed,
+        "events": stats.events,
+        "findings": result.findings.len(),
+        "findings_by_severity": by_severity,
+        "suppressed": stats.suppressed,
+        "errors": result.errors.len(),
+    })
+}
+
+pub(super) fn finding(finding: &Finding) -> Value {
+    json!({
+        "rule_id": finding.rule_id,
+        "severity": finding.severity.as_str(),
+        "title": finding.title,
+        "message": finding.message,
+        "file": &*finding.file,
+        "record": finding.record,
+        "line": finding.line,
+        "event_id": finding.event_id,
+        "event_time": finding.event_time,
+        "event_source": finding.event_source,
+        "event_name": finding.event_name,
+        "account": finding.account,
+        "region": finding.region,
+        "principal": finding.principal,
+        "evidence": finding.evidence.iter().map(|e| json!({
+            "path": e.path,
+            "missing": e.value.is_none(),
+            "value": e.value,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub(super) fn error(error: &InputError) -> Value {
+    json!({
+        "file": &*error.file,
+        "record": error.record,
+        "line": error.line,
+        "message": error.message,
+    })
+}
+
+pub(super) fn skipped(skipped: &Skipped) -> Value {
+    json!({"file": &*skipped.file, "reason": skipped.reason.as_str()})
+}

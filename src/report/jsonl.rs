@@ -1,0 +1,46 @@
+//! `--format jsonl`: one JSON object per line, each with a `type`: `finding`, `error`, `skipped`,
+//! then one `summary` line. Finding lines always carry `rule_id`, `severity`, `event_id`, `file`
+//! and `record`, so scripts can rely on them.
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use crate::engine::ScanResult;
+
+use super::json::{error, finding, skipped, summary, tool};
+use super::{Context, Report};
+
+pub struct JsonLines;
+
+impl Report for JsonLines {
+    fn render(
+        &self,
+        result: &ScanResult,
+        _cx: &Context<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        for f in &result.findings {
+            line(out, "finding", finding(f))?;
+        }
+        for e in &result.errors {
+            line(out, "error", error(e))?;
+        }
+        for s in &result.skipped {
+            line(out, "skipped", skipped(s))?;
+        }
+        let mut summary = summary(result);
+        summary["tool"] = tool();
+        line(out, "summary", summary)
+    }
+}
+
+fn line(out: &mut dyn Write, kind: &str, value: Value) -> io::Result<()> {
+    let mut object = serde_json::Map::new();
+    object.insert("type".into(), Value::String(kind.into()));
+    if let Value::Object(fields) = value {
+        object.extend(fields);
+    }
+    serde_json::to_writer(&mut *out, &Value::Object(object))?;
+    writeln!(out)
+}

@@ -1,0 +1,228 @@
+//! `--format text`: findings a person reads in a terminal or a CI log, then unreadable inputs,
+//! then a summary. Colour only when asked (the CLI decides: a terminal and no `NO_COLOR`).
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use crate::engine::{Evidence, Finding, ScanResult};
+use crate::rule::Severity;
+
+use super::{counts_by_severity, Context, Report};
+
+pub struct Text;
+
+const EVIDENCE_WIDTH: usize = 160;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn severity(&self, severity: Severity) -> String {
+        let label = format!("{:<8}", severity.as_str());
+        let code = match severity {
+            Severity::Critical => "1;35",
+            Severity::High => "1;31",
+            Severity::Medium => "33",
+            Severity::Low => "34",
+            Severity::Info => "2",
+        };
+        self.wrap(code, &label)
+    }
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+    fn error(&self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+}
+
+impl Report for Text {
+    fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let paint = Paint { on: cx.color };
+        for finding in &result.findings {
+            write_finding(out, &paint, finding)?;
+        }
+        if !result.errors.is_empty() {
+            for error in &result.errors {
+                writeln!(
+                    out,
+                    "{} {}: {}",
+                    paint.error("error:"),
+                    error.location(),
+                    error.message
+                )?;
+            }
+            writeln!(out)?;
+        }
+        write_summary(out, &paint, result, cx)
+    }
+}
+
+fn write_finding(out: &mut dyn Write, paint: &Paint, f: &Finding) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {}  {}",
+        paint.severity(f.severity),
+        paint.bold(&f.rule_id),
+        f.title
+    )?;
+    writeln!(out, "  {}", f.message)?;
+    let mut at = format!("{} record {}", f.file, f.record);
+    if let Some(line) = f.line {
+        at.push_str(&format!(" (line {line})"));
+    }
+    writeln!(out, "  {} {at}", paint.dim("at"))?;
+    let mut event = Vec::new();
+    if let Some(name) = &f.event_name {
+        event.push(name.clone());
+    }
+    if let Some(id) = &f.event_id {
+        event.push(format!("id {id}"));
+    }
+    if let Some(time) = &f.event_time {
+        event.push(time.clone());
+    }
+    if let Some(account) = &f.account {
+        event.push(format!("account {account}"));
+    }
+    if let Some(region) = &f.region {
+        event.push(region.clone());
+    }
+    if !event.is_empty() {
+        writeln!(out, "  {} {}", paint.dim("event"), event.join(", "))?;
+    }
+    if let Some(principal) = &f.principal {
+        writeln!(out, "  {} {principal}", paint.dim("by"))?;
+    }
+    for evidence in &f.evidence {
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("evidence"),
+            evidence_text(evidence)
+        )?;
+    }
+    writeln!(out)
+}
+
+fn evidence_text(evidence: &Evidence) -> String {
+    match &evidence.value {
+        None => format!("{} is missing", evidence.path),
+        Some(value) => {
+            let mut text = match value {
+                Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
+                other => other.to_string(),
+            };
+            if text.chars().count() > EVIDENCE_WIDTH {
+                text = text.chars().take(EVIDENCE_WIDTH).collect::<String>() + "…";
+            }
+            format!("{} = {text}", evidence.path)
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn write_summary(
+    out: &mut dyn Write,
+    paint: &Paint,
+    result: &ScanResult,
+    cx: &Context<'_>,
+) -> io::Result<()> {
+    let stats = &result.stats;
+    let counts: Vec<String> = counts_by_severity(result)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let findings = if counts.is_empty() {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{} ({})",
+            plural(result.findings.len(), "finding", "findings"),
+            counts.join(", ")
+        )
+    };
+    writeln!(out, "{} {}", paint.bold("Summary:"), findings)?;
+    writeln!(
+        out,
+        "  scanned {} and {} with {}",
+        plural(stats.files_read, "file", "files"),
+        plural(stats.events, "event", "events"),
+        plural(stats.rules, "rule", "rules"),
+    )?;
+    let mut notes = Vec::new();
+    if !result.skipped.is_empty() {
+        notes.push(format!(
+            "skipped {} (CloudTrail digests)",
+            plural(result.skipped.len(), "file", "files")
+        ));
+    }
+    if stats.ignored > 0 {
+        notes.push(format!(
+            "ignored {} without a trail file name",
+            plural(stats.ignored, "file", "files")
+        ));
+    }
+    let suppressed: usize = stats.suppressed.values().sum();
+    if suppressed > 0 {
+        notes.push(format!(
+            "{} suppressed by rule exceptions",
+            plural(suppressed, "match", "matches")
+        ));
+    }
+    if !notes.is_empty() {
+        writeln!(out, "  {}", notes.join("; "))?;
+    }
+    if result.has_errors() {
+        let mut failed = Vec::new();
+        if stats.files_failed > 0 {
+            failed.push(format!(
+                "{} could not be read",
+                plural(stats.files_failed, "input", "inputs")
+            ));
+        }
+        if stats.records_failed > 0 {
+            failed.push(format!(
+                "{} could not be read",
+                plural(stats.records_failed, "record", "records")
+            ));
+        }
+        writeln!(
+            out,
+            "  {} {}: the scan is incomplete (see the errors above)",
+            paint.error("error:"),
+            failed.join(", ")
+        )?;
+    }
+    if let Some(threshold) = cx.fail_on {
+        let failing = result
+            .findings
+            .iter()
+            .filter(|f| f.severity >= threshold)
+            .count();
+        if failing > 0 {
+            writeln!(
+                out,
+                "  {} at or above `{threshold}` (--fail-on)",
+                plural(failing, "finding is", "findings are")
+            )?;
+        }
+    }
+    Ok(())
+}

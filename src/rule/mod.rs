@@ -1,0 +1,68 @@
+//! Rules: the model, loading YAML with located errors, validation and compilation into the
+//! condition AST the engine evaluates.
+
+pub mod cidr;
+pub mod compile;
+pub mod condition;
+pub mod error;
+pub mod load;
+pub mod path;
+pub mod severity;
+pub mod spec;
+pub mod template;
+
+use std::collections::BTreeMap;
+
+pub use condition::Condition;
+pub use error::RuleError;
+pub use load::{load_builtin, load_paths, RuleFile};
+pub use severity::Severity;
+pub use template::Template;
+
+/// A compiled, validated rule. Immutable and `Sync`: shared by every worker thread.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub description: String,
+    pub remediation: String,
+    pub references: Vec<String>,
+    /// Framework name to control ids, e.g. `aws-securityhub: [AutoScaling.3]`.
+    pub compliance: BTreeMap<String, Vec<String>>,
+    pub tags: Vec<String>,
+    pub selector: EventSelector,
+    /// `Condition::All(vec![])` (always true) when the rule has no condition.
+    pub condition: Condition,
+    pub exceptions: Vec<Exception>,
+    pub message: Template,
+    /// Where the rule was defined: its file (`builtin:...` for the embedded pack) and the line
+    /// of its `id`.
+    pub file: String,
+    pub line: u64,
+    /// The pack: the rule file's directory relative to the rules root, e.g. `aws/autoscaling`.
+    pub pack: String,
+}
+
+/// Which events a rule applies to. Empty lists mean "any".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSelector {
+    pub sources: Vec<String>,
+    pub names: Vec<String>,
+    pub outcome: Outcome,
+}
+
+/// Whether a rule looks at successful calls, failed calls (`errorCode` set) or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Any,
+    Success,
+    Failure,
+}
+
+/// A condition that suppresses a finding, with the reason it is acceptable.
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub reason: String,
+    pub condition: Condition,
+}
