@@ -325,3 +325,183 @@ pub fn render(template: &Template, event: &Value) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::load::testing::condition;
+    use serde_json::json;
+
+    fn holds(cond: &str, event: &Value) -> bool {
+        let compiled = condition(cond);
+        let verdict = matches(&compiled, event);
+        // The traced walk must always agree with the fast one.
+        let mut ignored = Vec::new();
+        let root = (event, "$".to_string());
+        assert_eq!(
+            traced(&compiled, root.clone(), root, &mut ignored),
+            verdict,
+            "{cond}"
+        );
+        verdict
+    }
+
+    #[test]
+    fn equality_is_type_aware() {
+        let event = json!({"a": "false", "b": false, "n": 1, "f": 1.5, "z": null});
+        assert!(!holds("path: $.a\nequals: false", &event));
+        assert!(holds("path: $.a\nequals: 'false'", &event));
+        assert!(holds("path: $.b\nequals: false", &event));
+        assert!(holds("path: $.n\nequals: 1.0", &event));
+        assert!(!holds("path: $.n\nequals: '1'", &event));
+        assert!(holds("path: $.f\nequals: 1.5", &event));
+        assert!(holds("path: $.z\nequals: null", &event));
+        assert!(!holds("path: $.missing\nequals: null", &event));
+    }
+
+    #[test]
+    fn null_and_missing_differ() {
+        let event = json!({"responseElements": null});
+        assert!(holds("path: $.responseElements\nis_null: true", &event));
+        assert!(holds("path: $.responseElements\nexists: true", &event));
+        assert!(!holds("path: $.requestParameters\nis_null: true", &event));
+        assert!(!holds("path: $.requestParameters\nis_null: false", &event));
+        assert!(holds("path: $.requestParameters\nexists: false", &event));
+    }
+
+    #[test]
+    fn quantifiers_and_empty_selections() {
+        let event = json!({"l": [1, 2, 3], "e": []});
+        assert!(holds("path: $.l[*]\ngt: 2", &event));
+        assert!(!holds("path: $.l[*]\ngt: 2\nquantifier: all", &event));
+        assert!(holds("path: $.l[*]\ngt: 0\nquantifier: all", &event));
+        assert!(holds("path: $.l[*]\ngt: 5\nquantifier: none", &event));
+        // Nothing selected: any and all are false, none is true.
+        assert!(!holds("path: $.e[*]\ngt: 0", &event));
+        assert!(!holds("path: $.e[*]\ngt: 0\nquantifier: all", &event));
+        assert!(holds("path: $.e[*]\ngt: 0\nquantifier: none", &event));
+    }
+
+    #[test]
+    fn text_tests_and_case() {
+        let event = json!({"ua": "aws-cli/2.13 Python/3.11", "n": 5});
+        assert!(holds("path: $.ua\nstarts_with: aws-cli/", &event));
+        assert!(!holds("path: $.ua\ncontains: PYTHON", &event));
+        assert!(holds(
+            "path: $.ua\ncontains: PYTHON\ncase_insensitive: true",
+            &event
+        ));
+        assert!(holds("path: $.ua\nends_with: '3.11'", &event));
+        assert!(holds(
+            "path: $.ua\nequals: AWS-CLI/2.13 PYTHON/3.11\ncase_insensitive: true",
+            &event
+        ));
+        assert!(holds("path: $.ua\nregex: 'cli/\\d+\\.'", &event));
+        assert!(!holds("path: $.n\ncontains: '5'", &event));
+        assert!(holds(
+            "path: $.ua\none_of: [x, 'aws-cli/2.13 Python/3.11']",
+            &event
+        ));
+    }
+
+    #[test]
+    fn numeric_comparisons_accept_numeric_strings() {
+        let event = json!({"size": "10", "hop": 2, "bad": "ten"});
+        assert!(holds("path: $.size\ngte: 10", &event));
+        assert!(holds("path: $.hop\ngt: 1", &event));
+        assert!(!holds("path: $.hop\nlt: 2", &event));
+        assert!(holds("path: $.hop\nlte: 2", &event));
+        assert!(!holds("path: $.bad\ngt: 0", &event));
+    }
+
+    #[test]
+    fn cidr_membership() {
+        let event =
+            json!({"ip": "10.1.2.3", "open": "0.0.0.0/0", "v6": "::/0", "host": "AWS Internal"});
+        assert!(holds("path: $.ip\nin_cidr: 10.0.0.0/8", &event));
+        assert!(!holds("path: $.ip\nin_cidr: [192.168.0.0/16]", &event));
+        assert!(holds("path: $.open\nin_cidr: 0.0.0.0/0", &event));
+        assert!(!holds("path: $.open\nin_cidr: 10.0.0.0/8", &event));
+        assert!(holds("path: $.v6\nin_cidr: ['::/0']", &event));
+        assert!(!holds("path: $.host\nin_cidr: 0.0.0.0/0", &event));
+    }
+
+    #[test]
+    fn combinators() {
+        let event = json!({"a": 1, "b": 2});
+        assert!(holds(
+            "all:\n  - {path: $.a, equals: 1}\n  - {path: $.b, equals: 2}",
+            &event
+        ));
+        assert!(!holds(
+            "all:\n  - {path: $.a, equals: 1}\n  - {path: $.b, equals: 3}",
+            &event
+        ));
+        assert!(holds(
+            "any:\n  - {path: $.a, equals: 9}\n  - {path: $.b, equals: 2}",
+            &event
+        ));
+        assert!(!holds("any: []", &event));
+        assert!(holds("all: []", &event));
+        assert!(holds("not: {path: $.c, exists: true}", &event));
+    }
+
+    #[test]
+    fn items_understand_ec2_lists() {
+        let wrapped = json!({"p": {"items": [{"cidrIp": "10.0.0.0/8"}, {"cidrIp": "0.0.0.0/0"}]}});
+        let bare = json!({"p": {"cidrIp": "0.0.0.0/0", "tag": 1}});
+        let empty = json!({"p": {}});
+        let cond = "some:\n  path: $.p\n  where: {path: '@.cidrIp', equals: 0.0.0.0/0}";
+        assert!(holds(cond, &wrapped));
+        assert!(holds(cond, &bare));
+        assert!(!holds(cond, &empty));
+        let every = "every:\n  path: $.p\n  where: {path: '@.cidrIp', exists: true}";
+        assert!(holds(every, &wrapped));
+        assert!(holds(every, &bare));
+        assert!(!holds(every, &empty), "every needs at least one item");
+        let not_every = "every:\n  path: $.p\n  where: {path: '@.cidrIp', equals: 0.0.0.0/0}";
+        assert!(!holds(not_every, &wrapped));
+    }
+
+    #[test]
+    fn items_keep_conditions_on_the_same_item() {
+        // Two mappings: one encrypted EBS, one instance store. No single item has EBS without
+        // encryption, even though the list has "an ebs" and "something unencrypted".
+        let event = json!({"m": [{"ebs": {"encrypted": true}}, {"virtualName": "ephemeral0"}]});
+        let cond = "some:\n  path: $.m\n  where:\n    all:\n      - {path: '@.ebs', exists: true}\n      - not: {path: '@.ebs.encrypted', equals: true}";
+        assert!(!holds(cond, &event));
+    }
+
+    #[test]
+    fn tag_content_scalars_compare_by_content() {
+        let event = json!({"SecurityGroupId": [{"tag": 1, "content": "sg-1"}, {"tag": 2, "content": "sg-2"}]});
+        assert!(holds("path: $.SecurityGroupId[*]\nequals: sg-2", &event));
+    }
+
+    #[test]
+    fn evidence_names_concrete_paths_and_missing_fields() {
+        let event = json!({"m": [{"ebs": {"size": 8}}], "t": "Root"});
+        let cond = condition("all:\n  - {path: $.t, equals: Root}\n  - some:\n      path: $.m\n      where:\n        not: {path: '@.ebs.encrypted', equals: true}");
+        let found = evidence(&cond, &event);
+        assert_eq!(
+            found,
+            vec![
+                Evidence {
+                    path: "$.t".into(),
+                    value: Some(json!("Root"))
+                },
+                Evidence {
+                    path: "$.m[0].ebs.encrypted".into(),
+                    value: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn templates_render_values_and_missing() {
+        let template = Template::parse("{a} / {b[*]} / {c} / {{x}}").unwrap();
+        let event = json!({"a": "one", "b": [1, true]});
+        assert_eq!(render(&template, &event), "one / 1, true / <missing> / {x}");
+    }
+}

@@ -50,7 +50,12 @@ impl RuleError {
             .unwrap_or((0, 0));
         let raw = err.without_snippet().to_string();
         let joined = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        let message = strip_position_suffix(&joined).to_string();
+        let message = strip_position_suffix(&joined)
+            .replace("expected sequence start", "expected a list")
+            .replace(
+                "expected mapping start",
+                "expected a mapping (key: value pairs)",
+            );
         let mut error = RuleError::new(file, line, column, "", message.clone());
         if let Some((unknown, expected)) = parse_unknown_field(&message) {
             error.key = unknown.clone();

@@ -229,3 +229,189 @@ fn io_reason(err: &std::io::Error) -> String {
         _ => err.to_string(),
     }
 }
+
+/// Helpers for unit tests elsewhere in the crate: compile rule text without touching the disk.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{compile_files, RuleFile};
+    use crate::rule::{Condition, Rule, RuleError};
+
+    pub(crate) fn compile_text(text: &str) -> Result<Rule, Vec<RuleError>> {
+        compile_files(&[RuleFile {
+            name: "test.yaml".into(),
+            text: text.into(),
+            pack: "test".into(),
+        }])
+        .map(|mut rules| rules.remove(0))
+    }
+
+    /// Compiles a rule whose `condition:` is `condition` (YAML, indented by the caller as a block).
+    pub(crate) fn condition(condition: &str) -> Condition {
+        let indented: String = condition.lines().map(|l| format!("  {l}\n")).collect();
+        let text = format!(
+            "id: t\ntitle: T\nseverity: low\nevents:\n  eventName: X\ncondition:\n{indented}"
+        );
+        match compile_text(&text) {
+            Ok(rule) => rule.condition,
+            Err(errors) => panic!("{text}\n{errors:#?}"),
+        }
+    }
+
+    pub(crate) fn errors(text: &str) -> Vec<RuleError> {
+        compile_text(text).expect_err("the rule should not compile")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{compile_text, errors};
+
+    const HEAD: &str = "id: t\ntitle: T\nseverity: low\nevents:\n  eventName: X\n";
+
+    fn one_error(text: &str) -> crate::rule::RuleError {
+        let mut errors = errors(text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        errors.remove(0)
+    }
+
+    #[test]
+    fn builtin_pack_compiles() {
+        let rules = super::load_builtin().expect("built-in rules compile");
+        assert!(rules.len() >= 9);
+        assert!(rules
+            .iter()
+            .all(|r| r.file.starts_with("builtin:rules/aws/")));
+    }
+
+    #[test]
+    fn unknown_key_is_located_and_suggests_the_closest() {
+        let e = one_error("id: t\ntitle: T\nseverty: low\n");
+        assert_eq!((e.line, e.column, e.key.as_str()), (3, 1, "severty"));
+        assert_eq!(e.help.as_deref(), Some("did you mean `severity`?"));
+    }
+
+    #[test]
+    fn unknown_key_in_a_condition() {
+        let e = one_error(&format!("{HEAD}condition:\n  path: $.a\n  equal: 1\n"));
+        assert_eq!((e.line, e.key.as_str()), (8, "equal"));
+        assert_eq!(e.help.as_deref(), Some("did you mean `equals`?"));
+    }
+
+    #[test]
+    fn invalid_regex_jsonpath_cidr_and_template_are_located() {
+        let text = format!(
+            "{HEAD}condition:\n  all:\n    - path: $.a\n      regex: '([a-z'\n    - path: $.b[\n      exists: true\n    - path: $.c\n      in_cidr: 10.0.0.0/33\nmessage: 'oops {{a'\n"
+        );
+        let errors = errors(&text);
+        let keys: Vec<(&str, u64)> = errors.iter().map(|e| (e.key.as_str(), e.line)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("condition.all[0].regex", 9),
+                ("condition.all[1].path", 10),
+                ("condition.all[2].in_cidr", 13),
+                ("message", 14)
+            ]
+        );
+        assert!(errors[0].message.starts_with("invalid regex"));
+    }
+
+    #[test]
+    fn wrong_types_and_severity() {
+        let e = one_error("id: t\ntitle: T\nseverity: severe\nevents:\n  eventName: X\n");
+        assert_eq!((e.line, e.key.as_str()), (3, "severity"));
+        let e = one_error(&format!("{HEAD}condition:\n  path: $.a\n  equals: [1]\n"));
+        assert_eq!(e.line, 8);
+        assert!(e.message.contains("invalid type"), "{}", e.message);
+        let e = one_error("id: t\ntitle: T\nseverity: low\nevents: {eventName: X}\ntags: yes\n");
+        assert!(e.message.contains("expected a list"), "{}", e.message);
+        assert_eq!(e.line, 5);
+    }
+
+    #[test]
+    fn structural_condition_errors() {
+        let cases = [
+            ("condition: {}\n", "empty condition"),
+            ("condition:\n  path: $.a\n", "has no test"),
+            ("condition:\n  equals: 1\n", "needs a `path`"),
+            (
+                "condition:\n  path: $.a\n  equals: 1\n  exists: true\n",
+                "several tests",
+            ),
+            ("condition:\n  all: []\n  any: []\n", "several combinators"),
+            (
+                "condition:\n  not: {path: $.a, exists: true}\n  path: $.b\n  exists: true\n",
+                "cannot be mixed",
+            ),
+            (
+                "condition:\n  path: $.a\n  exists: true\n  quantifier: all\n",
+                "quantifier has no effect",
+            ),
+            (
+                "condition:\n  path: $.a\n  gt: 1\n  case_insensitive: true\n",
+                "no effect on `gt`",
+            ),
+            ("condition:\n  path: $.a\n  one_of: []\n", "can never match"),
+            (
+                "condition:\n  path: userIdentity.type\n  exists: true\n",
+                "did you mean `$.userIdentity.type`",
+            ),
+        ];
+        for (condition, expected) in cases {
+            let e = one_error(&format!("{HEAD}{condition}"));
+            assert!(e.message.contains(expected), "{condition}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn ids_must_be_kebab_case_and_unique() {
+        let e = one_error("id: Root_Login\ntitle: T\nseverity: low\nevents: {eventName: X}\n");
+        assert_eq!(e.key, "id");
+        let file = |name: &str| super::RuleFile {
+            name: name.into(),
+            text: "id: same\ntitle: T\nseverity: low\nevents: {eventName: X}\n".into(),
+            pack: String::new(),
+        };
+        let errors = super::compile_files(&[file("a.yaml"), file("b.yaml")]).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].file, "b.yaml");
+        assert!(errors[0].help.as_deref().unwrap().contains("a.yaml:1"));
+    }
+
+    #[test]
+    fn a_rule_needs_events_or_a_condition() {
+        let e = one_error("id: t\ntitle: T\nseverity: low\n");
+        assert!(e.message.contains("neither `events` nor `condition`"));
+        assert!(compile_text(
+            "id: t\ntitle: T\nseverity: low\ncondition: {path: $.a, exists: true}\n"
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn alias_bomb_is_rejected_quickly() {
+        let mut text = String::from("id: t\ntitle: T\nseverity: low\nevents: {eventName: X}\nreferences: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            let refs = vec![format!("*a{prev}"); 10].join(", ");
+            text.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+        }
+        text.push_str("tags: *a9\n");
+        let started = std::time::Instant::now();
+        assert!(compile_text(&text).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn yaml_booleans_are_strict_and_duplicate_keys_rejected() {
+        let rule =
+            compile_text(&format!("{HEAD}condition:\n  path: $.a\n  equals: yes\n")).unwrap();
+        assert!(format!("{:?}", rule.condition).contains("String(\"yes\")"));
+        let e = one_error("id: t\nid: u\ntitle: T\nseverity: low\nevents: {eventName: X}\n");
+        assert!(
+            e.message.to_lowercase().contains("duplicate"),
+            "{}",
+            e.message
+        );
+    }
+}

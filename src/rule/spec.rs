@@ -65,6 +65,8 @@ pub struct ConditionSpec {
 
     pub exists: Option<bool>,
     pub is_null: Option<bool>,
+    /// `equals: null` is a test for null, not an absent key.
+    #[serde(default, deserialize_with = "present")]
     pub equals: Option<Spanned<LiteralSpec>>,
     pub one_of: Option<Spanned<Vec<LiteralSpec>>>,
     pub regex: Option<Spanned<String>>,
@@ -76,6 +78,15 @@ pub struct ConditionSpec {
     pub lt: Option<Spanned<f64>>,
     pub lte: Option<Spanned<f64>>,
     pub in_cidr: Option<Spanned<OneOrMany<String>>>,
+}
+
+/// Deserializes a key that is present as `Some`, even when its value is YAML null.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// `some` / `every`: a list and the condition its items are tested with.

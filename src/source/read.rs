@@ -129,8 +129,13 @@ fn read_document(name: &Arc<str>, document: Value, contents: &mut FileContents) 
                 }
             } else if object.contains_key("digestStartTime") || object.contains_key("digestPublicKeyFingerprint") {
                 contents.skipped = Some(SkipReason::Digest);
-            } else {
+            } else if object.contains_key("eventSource") || object.contains_key("eventName") {
                 push_event(name, Value::Object(object), 0, None, contents);
+            } else {
+                contents.errors.push(InputError::file(
+                    name,
+                    "JSON is not CloudTrail: the object has no `Records`, `eventSource` or `eventName`; expected {\"Records\": [...]}, an array of events, one event, or JSON Lines",
+                ));
             }
         }
         Value::Array(records) => push_records(name, records, None, contents),
@@ -345,7 +350,10 @@ mod tests {
 
     #[test]
     fn not_cloudtrail_and_invalid_json() {
-        assert!(read(r#"{"hello":"world"}"#).errors[0]
+        let not_cloudtrail = read(r#"{"hello":"world"}"#);
+        assert!(not_cloudtrail.errors[0].message.contains("not CloudTrail"));
+        assert_eq!(not_cloudtrail.errors[0].record, None);
+        assert!(read(r#"[{"hello":"world"}]"#).errors[0]
             .message
             .contains("neither"));
         assert!(read("42").errors[0].message.contains("not CloudTrail"));
