@@ -10,3 +10,4 @@ pub mod exit;
 pub mod report;
 pub mod rule;
 pub mod source;
+pub mod verify;

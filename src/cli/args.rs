@@ -20,9 +20,26 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate rules over trail files and report findings
     Scan(ScanArgs),
-    /// List or validate rules
+    /// List, validate or test rules
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Show how a rule evaluates an event: each condition's verdict and the values it saw
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The id of the rule to explain
+    #[arg(long = "rule", value_name = "ID")]
+    pub rule: String,
+    /// A file with the event(s): any shape `scan` reads (one event, Records, array, JSON Lines, gzip)
+    #[arg(value_name = "EVENT_FILE")]
+    pub event_file: String,
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +86,21 @@ pub enum RulesCommand {
     List(ListArgs),
     /// Check rule files and report every error with its file, line and column
     Validate(ValidateArgs),
+    /// Run the test cases written in rule files (`tests:`)
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Rule files or directories; without any, the built-in rules are tested
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also test the built-in rules when paths are given
+    #[arg(long)]
+    pub builtin: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]

@@ -10,8 +10,8 @@ use serde_json::json;
 
 pub use args::Cli;
 use args::{
-    ColorArg, Command, FailOn, FormatArg, ListArgs, ListFormat, RuleSelection, RulesCommand,
-    ScanArgs, ValidateArgs,
+    ColorArg, Command, ExplainArgs, FailOn, FormatArg, ListArgs, ListFormat, RuleSelection,
+    RulesCommand, ScanArgs, TestArgs, ValidateArgs,
 };
 
 use crate::engine::{scan, RuleSet, ScanOptions};
@@ -55,6 +55,8 @@ where
         Command::Scan(args) => run_scan(&args, stdout, stderr, terminal),
         Command::Rules(RulesCommand::List(args)) => run_list(&args, stdout, stderr),
         Command::Rules(RulesCommand::Validate(args)) => run_validate(&args, stdout, stderr),
+        Command::Rules(RulesCommand::Test(args)) => run_test(&args, stdout, stderr),
+        Command::Explain(args) => run_explain(&args, stdout, stderr),
     };
     match result {
         Ok(status) => status.code(),
@@ -88,14 +90,20 @@ pub fn load_rules(selection: &RuleSelection) -> Result<RuleSet, Vec<RuleError>> 
     }
 }
 
-fn write_rule_errors(stderr: &mut dyn Write, errors: &[RuleError]) -> io::Result<ExitStatus> {
+/// Prints every rule error and a count; `consequence` ends the count line (e.g. "; nothing was
+/// scanned").
+fn write_rule_errors(
+    stderr: &mut dyn Write,
+    errors: &[RuleError],
+    consequence: &str,
+) -> io::Result<ExitStatus> {
     for error in errors {
         writeln!(stderr, "error: {error}")?;
     }
     let files: std::collections::BTreeSet<&str> = errors.iter().map(|e| e.file.as_str()).collect();
     writeln!(
         stderr,
-        "{} in {} rule {}; nothing was scanned",
+        "{} in {} rule {}{consequence}",
         if errors.len() == 1 {
             "1 error".to_string()
         } else {
@@ -115,7 +123,7 @@ fn run_scan(
 ) -> io::Result<ExitStatus> {
     let rules = match load_rules(&args.selection) {
         Ok(rules) => rules,
-        Err(errors) => return write_rule_errors(stderr, &errors),
+        Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
     };
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
     let discovery = discover(&inputs);
@@ -184,7 +192,7 @@ fn run_list(
 ) -> io::Result<ExitStatus> {
     let rules = match load_rules(&args.selection) {
         Ok(rules) => rules,
-        Err(errors) => return write_rule_errors(stderr, &errors),
+        Err(errors) => return write_rule_errors(stderr, &errors, ""),
     };
     match args.format {
         ListFormat::Text => {
@@ -252,24 +260,106 @@ fn run_validate(
             )?;
             Ok(ExitStatus::Clean)
         }
-        Err(errors) => {
-            for error in &errors {
-                writeln!(stderr, "error: {error}")?;
-            }
-            let files: std::collections::BTreeSet<&str> =
-                errors.iter().map(|e| e.file.as_str()).collect();
-            writeln!(
+        Err(errors) => write_rule_errors(stderr, &errors, ""),
+    }
+}
+
+fn run_test(
+    args: &TestArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let selection = RuleSelection {
+        rules: args.paths.clone(),
+        builtin: args.builtin,
+    };
+    let rules = match load_rules(&selection) {
+        Ok(rules) => rules,
+        Err(errors) => return write_rule_errors(stderr, &errors, ""),
+    };
+    let results = crate::verify::run(rules.rules());
+    match args.format {
+        ListFormat::Text => report::verify::write_text(stdout, &results)?,
+        ListFormat::Json => report::verify::write_json(stdout, &results)?,
+    }
+    Ok(if report::verify::totals(&results).failed > 0 {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+fn run_explain(
+    args: &ExplainArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let rules = match load_rules(&args.selection) {
+        Ok(rules) => rules,
+        Err(errors) => return write_rule_errors(stderr, &errors, ""),
+    };
+    let Some(rule) = rules.get(&args.rule) else {
+        let ids: Vec<String> = rules.rules().iter().map(|r| r.id.clone()).collect();
+        writeln!(stderr, "error: no loaded rule has the id `{}`", args.rule)?;
+        match rule::error::closest(&args.rule, &ids) {
+            Some(best) => writeln!(stderr, "  help: did you mean `{best}`?")?,
+            None => writeln!(
                 stderr,
-                "{} in {} rule {}",
-                if errors.len() == 1 {
-                    "1 error".to_string()
-                } else {
-                    format!("{} errors", errors.len())
-                },
-                files.len(),
-                if files.len() == 1 { "file" } else { "files" }
-            )?;
-            Ok(ExitStatus::Usage)
+                "  help: `trailgate rules list` shows the ids; add --rules PATH for your own rules"
+            )?,
+        }
+        return Ok(ExitStatus::Usage);
+    };
+    let discovery = discover(&[Input::from_arg(&args.event_file)]);
+    let mut errors = discovery.errors;
+    let mut explanations = Vec::new();
+    for file in &discovery.files {
+        let contents = file.read(&ReadLimits::default());
+        errors.extend(contents.errors);
+        for event in contents.events {
+            explanations.push((
+                event.origin,
+                crate::engine::explain::explain(rule, &event.value),
+            ));
         }
     }
+    match args.format {
+        ListFormat::Text => {
+            for (origin, explanation) in &explanations {
+                let line = origin
+                    .line
+                    .map(|l| format!(" (line {l})"))
+                    .unwrap_or_default();
+                writeln!(stdout, "{} record {}{line}", origin.file, origin.record)?;
+                report::explain::write_text(stdout, explanation, "  ")?;
+                writeln!(stdout)?;
+            }
+        }
+        ListFormat::Json => {
+            let list: Vec<_> = explanations
+                .iter()
+                .map(|(origin, explanation)| {
+                    let mut value = report::explain::to_json(explanation);
+                    value["file"] = json!(&*origin.file);
+                    value["record"] = json!(origin.record);
+                    value["line"] = json!(origin.line);
+                    value
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *stdout, &list)?;
+            writeln!(stdout)?;
+        }
+    }
+    for error in &errors {
+        writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
+    }
+    if explanations.is_empty() && errors.is_empty() {
+        writeln!(stderr, "error: {}: no events to explain", args.event_file)?;
+        return Ok(ExitStatus::Incomplete);
+    }
+    Ok(if errors.is_empty() {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::Incomplete
+    })
 }

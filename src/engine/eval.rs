@@ -67,7 +67,7 @@ fn items_of<'a, L: Location>(
     items
 }
 
-fn predicate_holds<'a>(
+pub(super) fn predicate_holds<'a>(
     predicate: &Predicate,
     mut nodes: impl ExactSizeIterator<Item = &'a Value>,
 ) -> bool {
@@ -154,150 +154,6 @@ fn number(node: &Value) -> Option<f64> {
     }
 }
 
-/// Evaluates again, recording the paths and values that decided the result. Call it only for
-/// events `matches` accepted; it returns the same verdict.
-pub fn evidence(condition: &Condition, event: &Value) -> Vec<Evidence> {
-    let mut out = Vec::new();
-    let root = (event, "$".to_string());
-    traced(condition, root.clone(), root, &mut out);
-    out
-}
-
-fn traced(
-    condition: &Condition,
-    root: (&Value, String),
-    current: (&Value, String),
-    out: &mut Vec<Evidence>,
-) -> bool {
-    match condition {
-        Condition::All(children) => {
-            let mut collected = Vec::new();
-            for child in children {
-                if !traced(child, root.clone(), current.clone(), &mut collected) {
-                    return false;
-                }
-            }
-            out.append(&mut collected);
-            true
-        }
-        Condition::Any(children) => children.iter().any(|child| {
-            let mut collected = Vec::new();
-            let holds = traced(child, root.clone(), current.clone(), &mut collected);
-            if holds {
-                out.append(&mut collected);
-            }
-            holds
-        }),
-        Condition::Not(inner) => {
-            let mut ignored = Vec::new();
-            let holds = !traced(inner, root.clone(), current.clone(), &mut ignored);
-            if holds {
-                describe(inner, root, current, out);
-            }
-            holds
-        }
-        Condition::Items {
-            quantifier,
-            path,
-            condition,
-        } => {
-            let items = items_of(path, root.clone(), current);
-            let mut collected = Vec::new();
-            let mut passed = 0;
-            for (item, at) in &items {
-                let mut item_evidence = Vec::new();
-                if traced(
-                    condition,
-                    root.clone(),
-                    (*item, at.clone()),
-                    &mut item_evidence,
-                ) {
-                    passed += 1;
-                    collected.append(&mut item_evidence);
-                }
-            }
-            let holds = match quantifier {
-                ItemQuantifier::Some => passed > 0,
-                ItemQuantifier::Every => !items.is_empty() && passed == items.len(),
-            };
-            if holds {
-                out.append(&mut collected);
-            }
-            holds
-        }
-        Condition::Predicate(predicate) => {
-            let mut nodes = Vec::new();
-            select(&predicate.path, root, current.clone(), &mut nodes);
-            let holds = predicate_holds(predicate, nodes.iter().map(|(v, _)| *v));
-            if holds {
-                let shown: Vec<&(&Value, String)> = match (&predicate.test, predicate.quantifier) {
-                    (Test::Exists(_), _) | (_, Quantifier::All | Quantifier::None) => {
-                        nodes.iter().collect()
-                    }
-                    (_, Quantifier::Any) => {
-                        nodes.iter().filter(|(v, _)| test(predicate, v)).collect()
-                    }
-                };
-                if shown.is_empty() {
-                    out.push(missing(predicate, &current.1));
-                }
-                out.extend(shown.into_iter().map(|(v, at)| Evidence {
-                    path: at.clone(),
-                    value: Some((*v).clone()),
-                }));
-            }
-            holds
-        }
-    }
-}
-
-/// Records what the predicates under a negated condition selected, to show why it did not hold.
-fn describe(
-    condition: &Condition,
-    root: (&Value, String),
-    current: (&Value, String),
-    out: &mut Vec<Evidence>,
-) {
-    match condition {
-        Condition::All(children) | Condition::Any(children) => {
-            for child in children {
-                describe(child, root.clone(), current.clone(), out);
-            }
-        }
-        Condition::Not(inner) => describe(inner, root, current, out),
-        Condition::Items { path, .. } | Condition::Predicate(Predicate { path, .. }) => {
-            let mut nodes = Vec::new();
-            select(path, root, current.clone(), &mut nodes);
-            if nodes.is_empty() {
-                out.push(Evidence {
-                    path: resolve(&path.text, path.relative, &current.1),
-                    value: None,
-                });
-            }
-            out.extend(nodes.into_iter().map(|(v, at)| Evidence {
-                path: at,
-                value: Some(v.clone()),
-            }));
-        }
-    }
-}
-
-fn missing(predicate: &Predicate, current: &str) -> Evidence {
-    Evidence {
-        path: resolve(&predicate.path.text, predicate.path.relative, current),
-        value: None,
-    }
-}
-
-/// Writes a relative path (`@.x`) from the item's location (`$.list[0].x`).
-fn resolve(text: &str, relative: bool, current: &str) -> String {
-    if relative {
-        format!("{current}{}", &text[1..])
-    } else {
-        text.to_string()
-    }
-}
-
 /// Fills a message template from the event. Missing fields read `<missing>`; several values are
 /// joined with ", ".
 pub fn render(template: &Template, event: &Value) -> String {
@@ -336,10 +192,8 @@ mod tests {
         let compiled = condition(cond);
         let verdict = matches(&compiled, event);
         // The traced walk must always agree with the fast one.
-        let mut ignored = Vec::new();
-        let root = (event, "$".to_string());
         assert_eq!(
-            traced(&compiled, root.clone(), root, &mut ignored),
+            super::super::trace::trace(&compiled, event).holds,
             verdict,
             "{cond}"
         );
@@ -482,7 +336,7 @@ mod tests {
     fn evidence_names_concrete_paths_and_missing_fields() {
         let event = json!({"m": [{"ebs": {"size": 8}}], "t": "Root"});
         let cond = condition("all:\n  - {path: $.t, equals: Root}\n  - some:\n      path: $.m\n      where:\n        not: {path: '@.ebs.encrypted', equals: true}");
-        let found = evidence(&cond, &event);
+        let found = super::super::trace::trace(&cond, &event).evidence();
         assert_eq!(
             found,
             vec![

@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::rule::{Rule, Severity};
 use crate::source::Origin;
 
-use super::eval::{evidence, render, Evidence};
+use super::eval::{render, Evidence};
+use super::trace::trace;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -57,7 +58,7 @@ impl Finding {
             principal: text(&["userIdentity", "arn"])
                 .or_else(|| text(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]))
                 .or_else(|| text(&["userIdentity", "invokedBy"])),
-            evidence: evidence(&rule.condition, event),
+            evidence: trace(&rule.condition, event).evidence(),
         }
     }
 

@@ -2,9 +2,11 @@
 //! findings in a deterministic order whatever the thread count.
 
 pub mod eval;
+pub mod explain;
 mod finding;
 mod index;
 mod select;
+pub mod trace;
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -63,17 +65,12 @@ impl RuleSet {
         if candidates.is_empty() {
             return;
         }
-        let failed = event
-            .get("errorCode")
-            .is_some_and(|code| !code.is_null() && code.as_str() != Some(""));
+        let failed = call_failed(event);
         for &i in candidates.iter() {
             let rule = &self.rules[i];
-            let applies = match rule.selector.outcome {
-                Outcome::Any => true,
-                Outcome::Success => !failed,
-                Outcome::Failure => failed,
-            };
-            if !applies || !eval::matches(&rule.condition, event) {
+            if !outcome_selected(rule.selector.outcome, failed)
+                || !eval::matches(&rule.condition, event)
+            {
                 continue;
             }
             if rule
@@ -86,6 +83,22 @@ impl RuleSet {
                 out.findings.push(Finding::new(rule, event, origin));
             }
         }
+    }
+}
+
+/// A failed call carries a non-empty `errorCode` (absent on success).
+pub fn call_failed(event: &Value) -> bool {
+    event
+        .get("errorCode")
+        .is_some_and(|code| !code.is_null() && code.as_str() != Some(""))
+}
+
+/// Does a rule with this `outcome` look at a call that failed (or not)?
+pub fn outcome_selected(outcome: Outcome, failed: bool) -> bool {
+    match outcome {
+        Outcome::Any => true,
+        Outcome::Success => !failed,
+        Outcome::Failure => failed,
     }
 }
 

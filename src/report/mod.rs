@@ -1,9 +1,11 @@
 //! Reports: each format is one file that renders a finished `ScanResult`. Formats never evaluate
 //! rules, never sort and never see threads.
 
+pub mod explain;
 mod json;
 mod jsonl;
 mod text;
+pub mod verify;
 
 use std::io::{self, Write};
 

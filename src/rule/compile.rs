@@ -14,8 +14,9 @@ use super::path::Path;
 use super::spec::{
     ConditionSpec, EventsSpec, ItemsSpec, LiteralSpec, OutcomeSpec, QuantifierSpec, RuleSpec,
 };
+use super::spec::{ExpectSpec, TestCaseSpec};
 use super::template::Template;
-use super::{EventSelector, Exception, Outcome, Rule, Severity};
+use super::{EventSelector, Exception, Expect, Outcome, Rule, Severity, TestCase, TestEvent};
 
 /// Compiled regexes larger than this are rejected: a rule must not make the scan slow.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -155,6 +156,8 @@ impl Compiler<'_> {
             None => Some(Template::literal(spec.title.value.trim())),
         };
 
+        let tests = self.tests(&spec.tests);
+
         Some(Rule {
             id,
             title: spec.title.value.trim().to_string(),
@@ -171,7 +174,93 @@ impl Compiler<'_> {
             file: self.file.to_string(),
             line: spec.id.referenced.line(),
             pack: pack.to_string(),
+            tests,
         })
+    }
+
+    fn tests(&mut self, cases: &[Spanned<TestCaseSpec>]) -> Vec<TestCase> {
+        let mut compiled = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
+        for (i, case) in cases.iter().enumerate() {
+            let key = format!("tests[{i}]");
+            let spec = &case.value;
+            let name = spec.name.value.trim().to_string();
+            if name.is_empty() {
+                self.error(
+                    spec.name.referenced,
+                    &format!("{key}.name"),
+                    "the test name is empty",
+                    Some(
+                        "say what the case shows, e.g. `root user creates a launch configuration`"
+                            .into(),
+                    ),
+                );
+            } else if !names.insert(name.clone()) {
+                self.error(
+                    spec.name.referenced,
+                    &format!("{key}.name"),
+                    format!("duplicate test name `{name}`"),
+                    Some("give each case of a rule its own name".into()),
+                );
+            }
+            let expect = match spec.expect {
+                ExpectSpec::Finding => Expect::Finding,
+                ExpectSpec::None => Expect::None,
+                ExpectSpec::Suppressed => Expect::Suppressed,
+            };
+            if let (Some(message), false) = (&spec.message, expect == Expect::Finding) {
+                self.error(
+                    message.referenced,
+                    &format!("{key}.message"),
+                    "`message` is only checked when the case expects a finding",
+                    Some("remove `message` or set `expect: finding`".into()),
+                );
+            }
+            let event = match (&spec.event, &spec.event_file) {
+                (Some(event), None) => {
+                    if !event.is_object() {
+                        self.error(
+                            case.referenced,
+                            &format!("{key}.event"),
+                            "the event must be a mapping (a CloudTrail record)",
+                            None,
+                        );
+                    }
+                    Some(TestEvent::Inline(event.clone()))
+                }
+                (None, Some(file)) => Some(TestEvent::File(self.relative_to_rule(&file.value))),
+                (Some(_), Some(file)) => {
+                    self.error(
+                        file.referenced,
+                        &format!("{key}.event_file"),
+                        "a case has both `event` and `event_file`",
+                        Some("keep one of them".into()),
+                    );
+                    None
+                }
+                (None, None) => {
+                    self.error(case.referenced, &key, "the case has no event", Some("add `event:` with a CloudTrail record, or `event_file:` with a path relative to the rule file".into()));
+                    None
+                }
+            };
+            if let Some(event) = event {
+                compiled.push(TestCase {
+                    name,
+                    expect,
+                    message: spec.message.as_ref().map(|m| m.value.trim().to_string()),
+                    event,
+                    line: case.referenced.line(),
+                });
+            }
+        }
+        compiled
+    }
+
+    fn relative_to_rule(&self, path: &str) -> std::path::PathBuf {
+        let rule_dir = std::path::Path::new(self.file)
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        rule_dir.join(path)
     }
 
     fn selector(&mut self, events: &EventsSpec, at: Location) -> EventSelector {

@@ -19,6 +19,8 @@ pub use load::{load_builtin, load_paths, RuleFile};
 pub use severity::Severity;
 pub use template::Template;
 
+pub use spec::ExpectSpec;
+
 /// A compiled, validated rule. Immutable and `Sync`: shared by every worker thread.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -42,6 +44,45 @@ pub struct Rule {
     pub line: u64,
     /// The pack: the rule file's directory relative to the rules root, e.g. `aws/autoscaling`.
     pub pack: String,
+    /// Inline test cases, run by `trailgate rules test`.
+    pub tests: Vec<TestCase>,
+}
+
+/// One inline test case of a rule.
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    pub name: String,
+    pub expect: Expect,
+    /// The exact message expected of the finding, if the case says.
+    pub message: Option<String>,
+    pub event: TestEvent,
+    /// Line of the case in the rule file, for messages.
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Finding,
+    None,
+    Suppressed,
+}
+
+impl Expect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Finding => "a finding",
+            Expect::None => "no finding",
+            Expect::Suppressed => "a match suppressed by an exception",
+        }
+    }
+}
+
+/// Where a test case's event is: written in the rule file, or in a file beside it (read when the
+/// tests run, so that scans never depend on test files).
+#[derive(Debug, Clone)]
+pub enum TestEvent {
+    Inline(serde_json::Value),
+    File(std::path::PathBuf),
 }
 
 /// Which events a rule applies to. Empty lists mean "any".

@@ -28,6 +28,33 @@ pub struct RuleSpec {
     #[serde(default)]
     pub exceptions: Vec<Spanned<ExceptionSpec>>,
     pub message: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tests: Vec<Spanned<TestCaseSpec>>,
+}
+
+/// An inline test case: an event and what the rule must do with it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCaseSpec {
+    pub name: Spanned<String>,
+    pub expect: ExpectSpec,
+    /// The exact message the finding must have (only with `expect: finding`).
+    pub message: Option<Spanned<String>>,
+    /// The event, written inline (YAML or JSON syntax).
+    pub event: Option<serde_json::Value>,
+    /// A file holding the event, relative to the rule file.
+    pub event_file: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectSpec {
+    /// The rule raises a finding.
+    Finding,
+    /// The rule raises nothing (it does not match, or does not apply).
+    None,
+    /// The rule matches but one of its exceptions suppresses the finding.
+    Suppressed,
 }
 
 /// Which events a rule looks at; also the engine's index key.

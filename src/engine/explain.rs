@@ -1,0 +1,115 @@
+//! Why a rule did or did not raise a finding for one event: the selector check, the condition
+//! trace, each exception's trace, and the verdict. Used by `trailgate explain` and by failing
+//! rule tests.
+
+use serde_json::Value;
+
+use crate::rule::Rule;
+
+use super::eval::render;
+use super::trace::{trace, Trace};
+
+/// The full story of one rule and one event.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub rule_id: String,
+    /// Why the rule does not look at this event, if it does not.
+    pub not_applicable: Option<String>,
+    /// The condition's trace (also computed when the rule does not apply, to help debugging).
+    pub condition: Trace,
+    /// Each exception's reason and trace; evaluated only when the condition holds.
+    pub exceptions: Vec<(String, Trace)>,
+    pub verdict: Verdict,
+    /// The message a finding would have.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The rule raises a finding.
+    Finding,
+    /// The condition holds but the exception with this reason suppresses the finding.
+    Suppressed(String),
+    /// The rule applies to the event but its condition does not hold.
+    NoMatch,
+    /// The rule's events selector does not select this event.
+    NotApplicable,
+}
+
+impl Verdict {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Finding => "finding",
+            Verdict::Suppressed(_) => "suppressed",
+            Verdict::NoMatch => "no match",
+            Verdict::NotApplicable => "not applicable",
+        }
+    }
+}
+
+/// Explains what `rule` makes of `event`. Agrees with the engine's verdict by construction: the
+/// same selector checks, the same condition semantics.
+pub fn explain(rule: &Rule, event: &Value) -> Explanation {
+    let not_applicable = selector_mismatch(rule, event);
+    let condition = trace(&rule.condition, event);
+    let mut exceptions = Vec::new();
+    let mut verdict = if not_applicable.is_some() {
+        Verdict::NotApplicable
+    } else if condition.holds {
+        Verdict::Finding
+    } else {
+        Verdict::NoMatch
+    };
+    if condition.holds {
+        for exception in &rule.exceptions {
+            let exception_trace = trace(&exception.condition, event);
+            if exception_trace.holds && verdict == Verdict::Finding {
+                verdict = Verdict::Suppressed(exception.reason.clone());
+            }
+            exceptions.push((exception.reason.clone(), exception_trace));
+        }
+    }
+    Explanation {
+        rule_id: rule.id.clone(),
+        not_applicable,
+        condition,
+        exceptions,
+        verdict,
+        message: render(&rule.message, event),
+    }
+}
+
+fn selector_mismatch(rule: &Rule, event: &Value) -> Option<String> {
+    let selector = &rule.selector;
+    let field = |name: &str| event.get(name).and_then(Value::as_str);
+    let check = |wanted: &[String], name: &str| -> Option<String> {
+        if wanted.is_empty() || field(name).is_some_and(|v| wanted.iter().any(|w| w == v)) {
+            None
+        } else {
+            Some(format!(
+                "{name} is {} but the rule selects {}",
+                field(name).map_or("missing".to_string(), |v| format!("`{v}`")),
+                wanted
+                    .iter()
+                    .map(|w| format!("`{w}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))
+        }
+    };
+    let failed = super::call_failed(event);
+    check(&selector.sources, "eventSource")
+        .or_else(|| check(&selector.names, "eventName"))
+        .or_else(|| {
+            if super::outcome_selected(selector.outcome, failed) {
+                None
+            } else if failed {
+                Some(format!(
+                    "the call failed (errorCode `{}`) and the rule looks only at successful calls (outcome: success)",
+                    field("errorCode").unwrap_or("?")
+                ))
+            } else {
+                Some("the call succeeded and the rule looks only at failed calls (outcome: failure)".to_string())
+            }
+        })
+}

@@ -1,0 +1,105 @@
+//! Rendering the results of `trailgate rules test`: a line per rule and, for each failing case,
+//! what was expected, what happened and the explain trace.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use crate::verify::RuleResult;
+
+use super::explain;
+
+/// Totals over all rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub rules: usize,
+    pub cases: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub untested: usize,
+}
+
+pub fn totals(results: &[RuleResult]) -> Totals {
+    let mut totals = Totals {
+        rules: results.len(),
+        ..Totals::default()
+    };
+    for result in results {
+        totals.cases += result.cases.len();
+        totals.failed += result.failed();
+        if result.cases.is_empty() {
+            totals.untested += 1;
+        }
+    }
+    totals.passed = totals.cases - totals.failed;
+    totals
+}
+
+pub fn write_text(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()> {
+    let width = results.iter().map(|r| r.rule_id.len()).max().unwrap_or(0);
+    for result in results {
+        let failed = result.failed();
+        let cases = result.cases.len();
+        let status = match (cases, failed) {
+            (0, _) => "none",
+            (_, 0) => "ok",
+            _ => "FAIL",
+        };
+        let detail = match (cases, failed) {
+            (0, _) => "no test cases".to_string(),
+            (n, 0) => format!("{n} {}", if n == 1 { "case" } else { "cases" }),
+            (n, f) => format!("{f} of {n} cases failed"),
+        };
+        writeln!(out, "{status:<5} {:<width$}  {detail}", result.rule_id)?;
+        for case in result.cases.iter().filter(|c| !c.passed()) {
+            writeln!(
+                out,
+                "      case {:?} ({}:{}): {}",
+                case.name,
+                result.file,
+                case.line,
+                case.failure.as_deref().unwrap_or_default()
+            )?;
+            if let Some(explanation) = &case.explanation {
+                explain::write_text(out, explanation, "        ")?;
+            }
+        }
+    }
+    let t = totals(results);
+    write!(
+        out,
+        "\n{} rules, {} cases: {} passed, {} failed",
+        t.rules, t.cases, t.passed, t.failed
+    )?;
+    if t.untested > 0 {
+        write!(
+            out,
+            "; {} {} without test cases",
+            t.untested,
+            if t.untested == 1 { "rule" } else { "rules" }
+        )?;
+    }
+    writeln!(out)
+}
+
+pub fn write_json(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()> {
+    let t = totals(results);
+    let document = json!({
+        "summary": {"rules": t.rules, "cases": t.cases, "passed": t.passed, "failed": t.failed, "untested_rules": t.untested},
+        "rules": results.iter().map(|r| json!({
+            "rule_id": r.rule_id,
+            "file": r.file,
+            "passed": r.failed() == 0,
+            "cases": r.cases.iter().map(|c| json!({
+                "name": c.name,
+                "line": c.line,
+                "expect": c.expect.as_str(),
+                "passed": c.passed(),
+                "failure": c.failure,
+                "explanation": if c.passed() { None } else { c.explanation.as_ref().map(explain::to_json) },
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
