@@ -88,6 +88,8 @@ pub enum RulesCommand {
     Validate(ValidateArgs),
     /// Run the test cases written in rule files (`tests:`)
     Test(TestArgs),
+    /// Print the JSON Schema of rule files (also at docs/rule.schema.json)
+    Schema,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,9 @@ where
         Command::Rules(RulesCommand::List(args)) => run_list(&args, stdout, stderr),
         Command::Rules(RulesCommand::Validate(args)) => run_validate(&args, stdout, stderr),
         Command::Rules(RulesCommand::Test(args)) => run_test(&args, stdout, stderr),
+        Command::Rules(RulesCommand::Schema) => stdout
+            .write_all(rule::schema::rule_schema_text().as_bytes())
+            .map(|()| ExitStatus::Clean),
         Command::Explain(args) => run_explain(&args, stdout, stderr),
     };
     match result {

@@ -157,6 +157,16 @@ impl Compiler<'_> {
         };
 
         let tests = self.tests(&spec.tests);
+        for (framework, controls) in &spec.compliance {
+            if controls.value.0.is_empty() || controls.value.0.iter().any(|c| c.trim().is_empty()) {
+                self.error(
+                    controls.referenced,
+                    &format!("compliance.{framework}"),
+                    format!("`{framework}` lists no control id (or an empty one)"),
+                    Some("list the framework's control ids, e.g. `aws-securityhub: [AutoScaling.3]`, or remove the framework".into()),
+                );
+            }
+        }
 
         Some(Rule {
             id,
@@ -165,7 +175,11 @@ impl Compiler<'_> {
             description: spec.description.unwrap_or_default().trim().to_string(),
             remediation: spec.remediation.unwrap_or_default().trim().to_string(),
             references: spec.references,
-            compliance: spec.compliance.into_iter().map(|(k, v)| (k, v.0)).collect(),
+            compliance: spec
+                .compliance
+                .into_iter()
+                .map(|(k, v)| (k, v.value.0))
+                .collect(),
             tags: spec.tags,
             selector,
             condition: condition?,

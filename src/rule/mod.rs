@@ -7,6 +7,7 @@ pub mod condition;
 pub mod error;
 pub mod load;
 pub mod path;
+pub mod schema;
 pub mod severity;
 pub mod spec;
 pub mod template;

@@ -4,49 +4,93 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-/// One rule file.
-#[derive(Debug, Deserialize)]
+/// A trailgate rule: one rule per file. See docs/rules.md.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "trailgate rule")]
 pub struct RuleSpec {
+    /// Unique, stable, kebab-case identifier, e.g. `my-org-root-login`.
+    #[schemars(with = "String", pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub id: Spanned<String>,
+    /// What the rule detects, in a few words.
+    #[schemars(with = "String", length(min = 1))]
     pub title: Spanned<String>,
+    /// How serious a finding is.
+    #[schemars(with = "SeveritySchema")]
     pub severity: Spanned<String>,
+    /// Why it matters.
     pub description: Option<String>,
+    /// How to fix or prevent it.
     pub remediation: Option<String>,
+    /// Links for the reader.
     #[serde(default)]
     pub references: Vec<String>,
+    /// Compliance framework to control id(s), e.g. `aws-securityhub: [AutoScaling.3]`. Quote ids
+    /// such as '3.10' so YAML keeps them as text.
     #[serde(default)]
-    pub compliance: BTreeMap<String, OneOrMany<String>>,
+    #[schemars(with = "BTreeMap<String, OneOrMany<String>>")]
+    pub compliance: BTreeMap<String, Spanned<OneOrMany<String>>>,
+    /// Free-form labels (service, MITRE ATT&CK technique, ...).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Which events the rule looks at; the engine's index.
+    #[schemars(with = "Option<EventsSpec>")]
     pub events: Option<Spanned<EventsSpec>>,
+    /// What must hold for a finding. Without it, every selected event is a finding.
+    #[schemars(with = "Option<ConditionSpec>")]
     pub condition: Option<Spanned<ConditionSpec>>,
+    /// Conditions that suppress a finding, each with the reason it is acceptable.
     #[serde(default)]
+    #[schemars(with = "Vec<ExceptionSpec>")]
     pub exceptions: Vec<Spanned<ExceptionSpec>>,
+    /// The finding's message; `{path}` placeholders are filled from the event
+    /// (`{requestParameters.bucketName}` or `{$.a.b}`); `{{` and `}}` are literal braces.
+    #[schemars(with = "Option<String>")]
     pub message: Option<Spanned<String>>,
+    /// Test cases run by `trailgate rules test`.
     #[serde(default)]
+    #[schemars(with = "Vec<TestCaseSpec>")]
     pub tests: Vec<Spanned<TestCaseSpec>>,
 }
 
-/// An inline test case: an event and what the rule must do with it.
-#[derive(Debug, Deserialize)]
+/// The severities, for the schema only (the loader checks the text to give better errors).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum SeveritySchema {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// An inline test case: an event and what the rule must do with it. Give exactly one of
+/// `event` and `event_file`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestCaseSpec {
+    /// What the case shows; unique within the rule.
+    #[schemars(with = "String", length(min = 1))]
     pub name: Spanned<String>,
+    /// What the rule must do with the event.
     pub expect: ExpectSpec,
     /// The exact message the finding must have (only with `expect: finding`).
+    #[schemars(with = "Option<String>")]
     pub message: Option<Spanned<String>>,
     /// The event, written inline (YAML or JSON syntax).
     pub event: Option<serde_json::Value>,
     /// A file holding the event, relative to the rule file.
+    #[schemars(with = "Option<String>")]
     pub event_file: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExpectSpec {
     /// The rule raises a finding.
@@ -57,18 +101,25 @@ pub enum ExpectSpec {
     Suppressed,
 }
 
-/// Which events a rule looks at; also the engine's index key.
-#[derive(Debug, Deserialize)]
+/// Which events a rule looks at; also the engine's index key. Name at least one of
+/// `eventSource` and `eventName`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["eventSource"]}, {"required": ["eventName"]}]))]
 pub struct EventsSpec {
+    /// Service hostname(s), e.g. `autoscaling.amazonaws.com`.
     #[serde(rename = "eventSource")]
+    #[schemars(with = "Option<OneOrMany<String>>")]
     pub event_source: Option<Spanned<OneOrMany<String>>>,
+    /// API call name(s), e.g. `CreateLaunchConfiguration`.
     #[serde(rename = "eventName")]
+    #[schemars(with = "Option<OneOrMany<String>>")]
     pub event_name: Option<Spanned<OneOrMany<String>>>,
+    /// Successful calls (no `errorCode`), failed calls, or both (the default).
     pub outcome: Option<OutcomeSpec>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OutcomeSpec {
     Any,
@@ -117,22 +168,33 @@ where
 }
 
 /// `some` / `every`: a list and the condition its items are tested with.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemsSpec {
+    /// JSONPath of the list(s). Arrays, EC2 `items`/`item` wrappers, `{}` (empty) and a bare
+    /// object (one item) are all lists.
+    #[schemars(with = "String", pattern(r"^[$@]"))]
     pub path: Spanned<String>,
+    /// The condition each item is tested with; `@` paths start at the item.
     #[serde(rename = "where")]
+    #[schemars(with = "ConditionSpec")]
     pub condition: Spanned<ConditionSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A condition that suppresses a finding.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionSpec {
+    /// Why matching events are acceptable.
+    #[schemars(with = "String", length(min = 1))]
     pub reason: Spanned<String>,
+    #[schemars(with = "ConditionSpec")]
     pub condition: Spanned<ConditionSpec>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// How many selected nodes must pass: `any` (default; nothing selected is false), `all` (at
+/// least one, and all; nothing selected is false) or `none` (nothing selected is true).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum QuantifierSpec {
     Any,
