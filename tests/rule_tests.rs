@@ -93,7 +93,7 @@ fn custom_rule_cases_pass_with_event_files_and_exceptions() {
     );
     assert!(
         run.stdout
-            .ends_with("1 rules, 3 cases: 3 passed, 0 failed\n"),
+            .ends_with("1 rule, 3 cases: 3 passed, 0 failed\n"),
         "{}",
         run.stdout
     );

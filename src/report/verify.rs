@@ -68,8 +68,13 @@ pub fn write_text(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()>
     let t = totals(results);
     write!(
         out,
-        "\n{} rules, {} cases: {} passed, {} failed",
-        t.rules, t.cases, t.passed, t.failed
+        "\n{} {}, {} {}: {} passed, {} failed",
+        t.rules,
+        if t.rules == 1 { "rule" } else { "rules" },
+        t.cases,
+        if t.cases == 1 { "case" } else { "cases" },
+        t.passed,
+        t.failed
     )?;
     if t.untested > 0 {
         write!(

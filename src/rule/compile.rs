@@ -566,7 +566,7 @@ impl Compiler<'_> {
                         self.error(
                             pattern.referenced,
                             &test_key_path,
-                            format!("invalid regex: {}", err.to_string().lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ")),
+                            format!("invalid regex: {}", regex_reason(&err)),
                             Some("regexes use Rust `regex` syntax (no look-around or backreferences); escape literal `.`, `(`, `[` with `\\`".into()),
                         );
                         None
@@ -681,6 +681,17 @@ fn literal(spec: &LiteralSpec, case_insensitive: bool) -> Literal {
         LiteralSpec::String(s) if case_insensitive => Literal::String(s.to_lowercase()),
         LiteralSpec::String(s) => Literal::String(s.clone()),
     }
+}
+
+/// The regex crate's one-line reason ("unclosed group"), without its multi-line caret drawing.
+fn regex_reason(err: &regex::Error) -> String {
+    let text = err.to_string();
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+        .map_or_else(
+            || text.split_whitespace().collect::<Vec<_>>().join(" "),
+            str::to_string,
+        )
 }
 
 fn is_kebab_case(id: &str) -> bool {
