@@ -74,7 +74,10 @@ where
 
 /// Loads the rules a command asked for: `--rules` paths (plus the built-in pack with
 /// `--builtin`), or the built-in pack alone.
-pub fn load_rules(selection: &RuleSelection) -> Result<RuleSet, Vec<RuleError>> {
+pub fn load_rules(
+    selection: &RuleSelection,
+    stderr: &mut dyn Write,
+) -> Result<RuleSet, Vec<RuleError>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     if selection.rules.is_empty() || selection.builtin {
@@ -83,8 +86,13 @@ pub fn load_rules(selection: &RuleSelection) -> Result<RuleSet, Vec<RuleError>> 
     let (user_files, mut read_errors) = rule::load::read_paths(&selection.rules);
     files.extend(user_files);
     errors.append(&mut read_errors);
-    match rule::load::compile_files(&files) {
-        Ok(rules) if errors.is_empty() => Ok(RuleSet::new(rules)),
+    match rule::load::compile_files_with_notes(&files) {
+        Ok((rules, notes)) if errors.is_empty() => {
+            for note in notes {
+                let _ = writeln!(stderr, "note: {}: {}", note.file, note.message);
+            }
+            Ok(RuleSet::new(rules))
+        }
         Ok(_) => Err(errors),
         Err(mut compile_errors) => {
             errors.append(&mut compile_errors);
@@ -124,7 +132,7 @@ fn run_scan(
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
-    let rules = match load_rules(&args.selection) {
+    let rules = match load_rules(&args.selection, stderr) {
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
     };
@@ -193,7 +201,7 @@ fn run_list(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
-    let rules = match load_rules(&args.selection) {
+    let rules = match load_rules(&args.selection, stderr) {
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, ""),
     };
@@ -245,7 +253,7 @@ fn run_validate(
         rules: args.paths.clone(),
         builtin: false,
     };
-    match load_rules(&selection) {
+    match load_rules(&selection, stderr) {
         Ok(rules) => {
             let files: std::collections::BTreeSet<&str> =
                 rules.rules().iter().map(|r| r.file.as_str()).collect();
@@ -276,7 +284,7 @@ fn run_test(
         rules: args.paths.clone(),
         builtin: args.builtin,
     };
-    let rules = match load_rules(&selection) {
+    let rules = match load_rules(&selection, stderr) {
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, ""),
     };
@@ -297,7 +305,7 @@ fn run_explain(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
-    let rules = match load_rules(&args.selection) {
+    let rules = match load_rules(&args.selection, stderr) {
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, ""),
     };

@@ -1,11 +1,13 @@
-//! Evaluating a condition over one event: a fast boolean walk for every event, and a traced walk
-//! that collects evidence, run again only for the few events that matched.
+//! Evaluating a condition over one event: the fast boolean walk every event gets (`trace.rs`
+//! records the details for matched events and `explain`), and message templates.
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 
 use crate::rule::cidr::Cidr;
 use crate::rule::condition::{
-    Condition, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp,
+    Condition, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp, TextView,
 };
 use crate::rule::template::{Part, Template};
 
@@ -46,9 +48,10 @@ fn eval<L: Location>(condition: &Condition, root: (&Value, L), current: (&Value,
             }
         }
         Condition::Predicate(predicate) => {
+            let reference = reference_nodes(predicate, root.clone(), current.clone());
             let mut nodes = Vec::new();
             select(&predicate.path, root, current, &mut nodes);
-            predicate_holds(predicate, nodes.iter().map(|(v, _)| *v))
+            predicate_holds(predicate, nodes.iter().map(|(v, _)| *v), &reference)
         }
     }
 }
@@ -70,17 +73,31 @@ fn items_of<'a, L: Location>(
 pub(super) fn predicate_holds<'a>(
     predicate: &Predicate,
     mut nodes: impl ExactSizeIterator<Item = &'a Value>,
+    reference: &[&Value],
 ) -> bool {
     if let Test::Exists(expected) = predicate.test {
         return (nodes.len() > 0) == expected;
     }
     match predicate.quantifier {
-        Quantifier::Any => nodes.any(|n| test(predicate, n)),
-        Quantifier::All => nodes.len() > 0 && nodes.all(|n| test(predicate, n)),
-        Quantifier::None => !nodes.any(|n| test(predicate, n)),
+        Quantifier::Any => nodes.any(|n| test(predicate, n, reference)),
+        Quantifier::All => nodes.len() > 0 && nodes.all(|n| test(predicate, n, reference)),
+        Quantifier::None => !nodes.any(|n| test(predicate, n, reference)),
     }
 }
 
+/// The nodes an `equals_field` test compares with; empty for every other test.
+pub(super) fn reference_nodes<'a, L: Location>(
+    predicate: &Predicate,
+    root: (&'a Value, L),
+    current: (&'a Value, L),
+) -> Vec<&'a Value> {
+    let Test::EqualsField(path) = &predicate.test else {
+        return Vec::new();
+    };
+    let mut nodes = Vec::new();
+    select(path, root, current, &mut nodes);
+    nodes.into_iter().map(|(v, _)| v).collect()
+}
 /// EC2 writes list members of scalars as `{"tag": N, "content": value}`: tests see `value`.
 fn scalar_view(value: &Value) -> &Value {
     if let Value::Object(members) = value {
@@ -93,24 +110,26 @@ fn scalar_view(value: &Value) -> &Value {
     value
 }
 
-/// Does one selected node pass the predicate's test?
-pub fn test(predicate: &Predicate, node: &Value) -> bool {
+/// Does one selected node pass the predicate's test? `reference` holds the nodes an
+/// `equals_field` test compares with.
+pub fn test(predicate: &Predicate, node: &Value, reference: &[&Value]) -> bool {
     let ci = predicate.case_insensitive;
     let node = scalar_view(node);
+    let text = text_of(node, predicate.text);
     match &predicate.test {
         Test::Exists(expected) => *expected,
         Test::IsNull(expected) => node.is_null() == *expected,
-        Test::Equals(literal) => equals(node, literal, ci),
-        Test::OneOf(literals) => literals.iter().any(|l| equals(node, l, ci)),
-        Test::Regex(regex) => node.as_str().is_some_and(|s| regex.is_match(s)),
-        Test::Text { op, value } => node.as_str().is_some_and(|s| {
-            let lowered;
-            let s = if ci {
-                lowered = s.to_lowercase();
-                lowered.as_str()
-            } else {
-                s
-            };
+        Test::Equals(literal) => match &text {
+            Some(text) if predicate.text != TextView::Native => text_equals(text, literal, ci),
+            _ => equals(node, literal, ci),
+        },
+        Test::OneOf(literals) => literals.iter().any(|l| match &text {
+            Some(text) if predicate.text != TextView::Native => text_equals(text, l, ci),
+            _ => equals(node, l, ci),
+        }),
+        Test::Regex(regex) => text.is_some_and(|s| regex.is_match(&s)),
+        Test::Text { op, value } => text.is_some_and(|s| {
+            let s = if ci { Cow::Owned(s.to_lowercase()) } else { s };
             match op {
                 TextOp::Contains => s.contains(value.as_str()),
                 TextOp::StartsWith => s.starts_with(value.as_str()),
@@ -118,10 +137,43 @@ pub fn test(predicate: &Predicate, node: &Value) -> bool {
             }
         }),
         Test::Compare { op, value } => number(node).is_some_and(|n| op.holds(n, *value)),
-        Test::InCidr(networks) => node
-            .as_str()
-            .and_then(|s| Cidr::parse(s).ok())
+        Test::InCidr(networks) => text
+            .and_then(|s| Cidr::parse(&s).ok())
             .is_some_and(|addr| networks.iter().any(|net| net.contains(&addr))),
+        Test::EqualsField(_) => text.is_some_and(|s| {
+            reference.iter().any(|other| {
+                text_of(scalar_view(other), TextView::All).is_some_and(|o| {
+                    if ci {
+                        o.to_lowercase() == s.to_lowercase()
+                    } else {
+                        o == s
+                    }
+                })
+            })
+        }),
+    }
+}
+
+/// The text string tests see, per the predicate's text view.
+fn text_of(node: &Value, view: TextView) -> Option<Cow<'_, str>> {
+    match (node, view) {
+        (Value::String(s), _) => Some(Cow::Borrowed(s)),
+        (Value::Number(n), TextView::Scalars | TextView::All) => Some(Cow::Owned(n.to_string())),
+        (Value::Bool(b), TextView::Scalars | TextView::All) => Some(Cow::Owned(b.to_string())),
+        (Value::Object(_) | Value::Array(_), TextView::All) => Some(Cow::Owned(node.to_string())),
+        _ => None,
+    }
+}
+
+/// Equality of a value's text with a literal (text views): `5` equals "5" and 5.
+fn text_equals(text: &str, literal: &Literal, ci: bool) -> bool {
+    match literal {
+        Literal::String(s) if ci => text.to_lowercase() == *s,
+        Literal::String(s) => text == s,
+        Literal::Int(i) => text == i.to_string(),
+        Literal::Float(x) => text.parse::<f64>().is_ok_and(|t| t == *x),
+        Literal::Bool(b) => text == if *b { "true" } else { "false" },
+        Literal::Null => false,
     }
 }
 

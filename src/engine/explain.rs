@@ -83,7 +83,9 @@ fn selector_mismatch(rule: &Rule, event: &Value) -> Option<String> {
     let selector = &rule.selector;
     let field = |name: &str| event.get(name).and_then(Value::as_str);
     let check = |wanted: &[String], name: &str| -> Option<String> {
-        if wanted.is_empty() || field(name).is_some_and(|v| wanted.iter().any(|w| w == v)) {
+        if wanted.is_empty()
+            || field(name).is_some_and(|v| wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
+        {
             None
         } else {
             Some(format!(

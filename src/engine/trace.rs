@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::rule::condition::{Condition, ItemQuantifier, Quantifier, Test};
 
-use super::eval::{predicate_holds, test, Evidence};
+use super::eval::{predicate_holds, reference_nodes, test, Evidence};
 use super::select::{list_items, select};
 
 /// One node of the condition tree, evaluated.
@@ -133,16 +133,17 @@ fn walk(condition: &Condition, root: &(&Value, String), current: (&Value, String
             }
         }
         Condition::Predicate(predicate) => {
+            let reference = reference_nodes(predicate, root.clone(), current.clone());
             let mut nodes = Vec::new();
             select(&predicate.path, root.clone(), current.clone(), &mut nodes);
-            let holds = predicate_holds(predicate, nodes.iter().map(|(v, _)| *v));
+            let holds = predicate_holds(predicate, nodes.iter().map(|(v, _)| *v), &reference);
             let exists_test = matches!(predicate.test, Test::Exists(_));
             let mut selected: Vec<Selected> = nodes
                 .iter()
                 .map(|(v, at)| Selected {
                     path: at.clone(),
                     value: Some((*v).clone()),
-                    passed: (!exists_test).then(|| test(predicate, v)),
+                    passed: (!exists_test).then(|| test(predicate, v, &reference)),
                 })
                 .collect();
             if selected.is_empty() {

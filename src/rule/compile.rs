@@ -7,7 +7,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::cidr::Cidr;
 use super::condition::{
-    CompareOp, Condition, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp,
+    CompareOp, Condition, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp, TextView,
 };
 use super::error::{closest, RuleError};
 use super::path::Path;
@@ -189,6 +189,7 @@ impl Compiler<'_> {
             line: spec.id.referenced.line(),
             pack: pack.to_string(),
             tests,
+            sigma: None,
         })
     }
 
@@ -644,6 +645,7 @@ impl Compiler<'_> {
             quantifier,
             test: test?,
             case_insensitive,
+            text: TextView::Native,
         })
     }
 }

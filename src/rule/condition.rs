@@ -45,6 +45,23 @@ pub struct Predicate {
     pub test: Test,
     /// String comparisons ignore case (equals, one_of, contains, starts_with, ends_with).
     pub case_insensitive: bool,
+    /// Whether string tests see only JSON strings, or the text of other values too.
+    pub text: TextView,
+}
+
+/// What string tests (equals, one_of, regex, contains, starts_with, ends_with, equals_field,
+/// in_cidr) compare against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextView {
+    /// Native rules: only JSON strings are text; `equals` is type-aware.
+    #[default]
+    Native,
+    /// Scalars as text: numbers and booleans as written (`5`, `true`); objects, arrays and null
+    /// have no text. Used for Sigma keyword searches over every value of an event.
+    Scalars,
+    /// Every value as text: scalars as written, objects and arrays as compact JSON. Sigma's
+    /// meaning of matching a string against a field.
+    All,
 }
 
 /// How many selected nodes must pass a predicate's test.
@@ -80,6 +97,8 @@ pub enum Test {
     Compare { op: CompareOp, value: f64 },
     /// The node is an IP address or CIDR block inside one of the networks.
     InCidr(Vec<Cidr>),
+    /// The node's text equals the text of a node another path selects (Sigma `fieldref`).
+    EqualsField(Path),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +195,7 @@ impl fmt::Display for Test {
                 let networks: Vec<String> = networks.iter().map(ToString::to_string).collect();
                 write!(f, "in_cidr: [{}]", networks.join(", "))
             }
+            Test::EqualsField(path) => write!(f, "equals_field: {path}"),
         }
     }
 }
@@ -188,6 +208,11 @@ impl fmt::Display for Predicate {
         }
         if self.case_insensitive {
             f.write_str(" (case-insensitive)")?;
+        }
+        match self.text {
+            TextView::Native => {}
+            TextView::Scalars => f.write_str(" (any scalar's text)")?,
+            TextView::All => f.write_str(" (the value's text)")?,
         }
         Ok(())
     }

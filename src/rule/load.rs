@@ -8,6 +8,7 @@ use serde_saphyr::DuplicateKeyPolicy;
 
 use super::compile::compile;
 use super::error::RuleError;
+use super::sigma;
 use super::spec::RuleSpec;
 use super::Rule;
 
@@ -157,11 +158,38 @@ fn read_one(path: &FsPath, pack: String, files: &mut Vec<RuleFile>, errors: &mut
     }
 }
 
+/// A rule file passed over on purpose (a Sigma rule for another log source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleNote {
+    pub file: String,
+    pub message: String,
+}
+
 /// Parses and compiles rule files, then checks that ids are unique. Rules come back sorted by id.
 pub fn compile_files(files: &[RuleFile]) -> Result<Vec<Rule>, Vec<RuleError>> {
+    compile_files_with_notes(files).map(|(rules, _)| rules)
+}
+
+/// As `compile_files`, also returning the files passed over and why. Native rule files and Sigma
+/// rule files (recognised by `logsource` and `detection`) may be mixed.
+pub fn compile_files_with_notes(
+    files: &[RuleFile],
+) -> Result<(Vec<Rule>, Vec<RuleNote>), Vec<RuleError>> {
     let mut rules: Vec<Rule> = Vec::new();
+    let mut notes = Vec::new();
     let mut errors = Vec::new();
     for file in files {
+        if sigma::looks_like_sigma(&file.text) {
+            match sigma::compile(file) {
+                Ok(sigma::Compiled::Rule(rule)) => rules.push(*rule),
+                Ok(sigma::Compiled::NotApplicable(reason)) => notes.push(RuleNote {
+                    file: file.name.clone(),
+                    message: format!("Sigma rule not applicable: {reason}"),
+                }),
+                Err(mut errs) => errors.append(&mut errs),
+            }
+            continue;
+        }
         match parse(file) {
             Ok(spec) => match compile(spec, &file.name, &file.pack) {
                 Ok(rule) => rules.push(rule),
@@ -192,7 +220,7 @@ pub fn compile_files(files: &[RuleFile]) -> Result<Vec<Rule>, Vec<RuleError>> {
     }
     if errors.is_empty() {
         rules.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(rules)
+        Ok((rules, notes))
     } else {
         Err(errors)
     }

@@ -9,6 +9,7 @@ pub mod load;
 pub mod path;
 pub mod schema;
 pub mod severity;
+pub mod sigma;
 pub mod spec;
 pub mod template;
 
@@ -47,6 +48,8 @@ pub struct Rule {
     pub pack: String,
     /// Inline test cases, run by `trailgate rules test`.
     pub tests: Vec<TestCase>,
+    /// Sigma's metadata, for rules loaded from Sigma files.
+    pub sigma: Option<sigma::SigmaMeta>,
 }
 
 /// One inline test case of a rule.

@@ -119,7 +119,18 @@ pub fn read_bytes(name: &Arc<str>, bytes: &[u8]) -> FileContents {
 fn read_document(name: &Arc<str>, document: Value, contents: &mut FileContents) {
     match document {
         Value::Object(mut object) => {
-            if let Some(records) = object.remove("Records") {
+            // `aws cloudtrail lookup-events` prints {"Events": [...]} of Event History records.
+            let records = object.remove("Records").or_else(|| {
+                let history = object.get("Events").and_then(Value::as_array).is_some_and(|events| {
+                    events.iter().all(|e| e.get("CloudTrailEvent").is_some())
+                });
+                if history {
+                    object.remove("Events")
+                } else {
+                    None
+                }
+            });
+            if let Some(records) = records {
                 match records {
                     Value::Array(records) => push_records(name, records, None, contents),
                     other => contents.errors.push(InputError::file(
@@ -129,7 +140,10 @@ fn read_document(name: &Arc<str>, document: Value, contents: &mut FileContents) 
                 }
             } else if object.contains_key("digestStartTime") || object.contains_key("digestPublicKeyFingerprint") {
                 contents.skipped = Some(SkipReason::Digest);
-            } else if object.contains_key("eventSource") || object.contains_key("eventName") {
+            } else if ["eventSource", "eventName", "CloudTrailEvent", "detail-type"]
+                .iter()
+                .any(|key| object.contains_key(*key))
+            {
                 push_event(name, Value::Object(object), 0, None, contents);
             } else {
                 contents.errors.push(InputError::file(
@@ -177,6 +191,18 @@ fn push_event(
     line: Option<usize>,
     contents: &mut FileContents,
 ) {
+    let value = match unwrap_envelope(value) {
+        Ok(value) => value,
+        Err(message) => {
+            contents.errors.push(InputError {
+                file: name.clone(),
+                record: Some(record),
+                line,
+                message,
+            });
+            return;
+        }
+    };
     let problem = match &value {
         Value::Object(object) => {
             if object.contains_key("eventSource") || object.contains_key("eventName") {
@@ -209,6 +235,30 @@ fn push_event(
             message,
         }),
     }
+}
+
+/// Takes the CloudTrail record out of the envelopes other AWS services put it in: Event History
+/// (`LookupEvents`: the record as a JSON string in `CloudTrailEvent`) and EventBridge (the record
+/// under `detail`).
+fn unwrap_envelope(value: Value) -> Result<Value, String> {
+    let Value::Object(mut object) = value else {
+        return Ok(value);
+    };
+    if object.contains_key("eventSource") || object.contains_key("eventName") {
+        return Ok(Value::Object(object));
+    }
+    if let Some(Value::String(inner)) = object.get("CloudTrailEvent") {
+        return serde_json::from_str::<Value>(inner).map_err(|err| {
+            format!(
+                "`CloudTrailEvent` (Event History) is not valid JSON: {}",
+                json_reason(&err)
+            )
+        });
+    }
+    if object.contains_key("detail-type") && object.get("detail").is_some_and(Value::is_object) {
+        return Ok(object.remove("detail").unwrap_or_default());
+    }
+    Ok(Value::Object(object))
 }
 
 fn read_json_lines(name: &Arc<str>, text: &[u8], contents: &mut FileContents) {
@@ -338,6 +388,29 @@ mod tests {
             c.errors[0].message.contains("a number"),
             "{}",
             c.errors[0].message
+        );
+    }
+
+    #[test]
+    fn event_history_and_eventbridge_envelopes() {
+        let inner = r#"{\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":\"RunInstances\"}"#;
+        let line =
+            format!(r#"{{"EventId":"1","EventName":"RunInstances","CloudTrailEvent":"{inner}"}}"#);
+        let c = read(&format!("{line}\n{line}\n"));
+        assert_eq!(c.events.len(), 2, "{:?}", c.errors);
+        assert_eq!(c.events[0].value["eventName"], "RunInstances");
+        let c = read(&format!(r#"{{"Events":[{line}]}}"#));
+        assert_eq!(c.events.len(), 1);
+        let c = read(
+            r#"{"detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","detail":{"eventSource":"ec2.amazonaws.com","eventName":"RunInstances"}}"#,
+        );
+        assert_eq!(c.events.len(), 1);
+        assert_eq!(c.events[0].value["eventSource"], "ec2.amazonaws.com");
+        let bad = read(r#"[{"EventId":"1","CloudTrailEvent":"{oops"}]"#);
+        assert!(
+            bad.errors[0].message.contains("CloudTrailEvent"),
+            "{:?}",
+            bad.errors
         );
     }
 
