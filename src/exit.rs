@@ -17,12 +17,13 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// `fail_on: None` (`--fail-on never`) means findings never fail the run. Unreadable input
-    /// wins over findings: a gate must not pass or fail on a partial picture without saying so.
+    /// `fail_on: None` (`--fail-on never`) means findings never fail the run; findings already in
+    /// a `--baseline` never do either. Unreadable input wins over findings: a gate must not pass
+    /// or fail on a partial picture without saying so.
     pub fn of_scan(result: &ScanResult, fail_on: Option<Severity>) -> ExitStatus {
         if result.has_errors() {
             ExitStatus::Incomplete
-        } else if fail_on.is_some_and(|t| result.findings.iter().any(|f| f.severity >= t)) {
+        } else if fail_on.is_some_and(|t| result.failing(t) > 0) {
             ExitStatus::Findings
         } else {
             ExitStatus::Clean

@@ -49,6 +49,10 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// An earlier JSON, JSON Lines or SARIF report: its findings are marked unchanged and only new
+    /// ones count toward --fail-on
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Exit with 1 when a finding has this severity or higher; `never` never fails on findings
     #[arg(long, value_enum, default_value_t = FailOn::Info)]
     pub fail_on: FailOn,

@@ -14,6 +14,7 @@ use args::{
     ScanArgs, ValidateArgs,
 };
 
+use crate::baseline;
 use crate::engine::{scan, RuleSet, ScanOptions};
 use crate::exit::ExitStatus;
 use crate::report::{self, Context, Format};
@@ -117,6 +118,20 @@ fn run_scan(
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors),
     };
+    let baseline = match &args.baseline {
+        Some(path) => match baseline::read(path) {
+            Ok(baseline) => Some(baseline),
+            Err(reason) => {
+                writeln!(
+                    stderr,
+                    "error: baseline {}: {reason}; nothing was scanned",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        },
+        None => None,
+    };
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
     let discovery = discover(&inputs);
     let options = ScanOptions {
@@ -125,7 +140,10 @@ fn run_scan(
             max_file_bytes: args.max_file_size,
         },
     };
-    let result = scan(&rules, discovery, &options);
+    let mut result = scan(&rules, discovery, &options);
+    if let Some(baseline) = &baseline {
+        baseline::compare(&mut result, baseline);
+    }
 
     let fail_on = match args.fail_on {
         FailOn::Info => Some(Severity::Info),
