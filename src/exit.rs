@@ -14,6 +14,9 @@ pub enum ExitStatus {
     Usage = 2,
     /// Some inputs (files or records) could not be read; findings from the rest were reported.
     Incomplete = 3,
+    /// The scan ran but a report could not be written: a file could not be created, or a SARIF
+    /// report was over GitHub's upload limits. The other reports were written.
+    ReportFailed = 4,
 }
 
 impl ExitStatus {
@@ -27,6 +30,21 @@ impl ExitStatus {
             ExitStatus::Findings
         } else {
             ExitStatus::Clean
+        }
+    }
+
+    /// A missing report wins over everything the scan found: the pipeline step that expects it
+    /// (an upload, a test tab) would otherwise fail later with a less helpful message, or pass
+    /// on an old file.
+    pub fn of_run(
+        result: &ScanResult,
+        fail_on: Option<Severity>,
+        reports_written: bool,
+    ) -> ExitStatus {
+        if reports_written {
+            ExitStatus::of_scan(result, fail_on)
+        } else {
+            ExitStatus::ReportFailed
         }
     }
 

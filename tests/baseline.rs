@@ -1,11 +1,11 @@
-//! `--baseline`: findings already in an earlier report are unchanged, only new ones count toward
-//! --fail-on, and every format says what is new, unchanged and gone.
+//! `--baseline`: findings already in an earlier JSON, JSON Lines or SARIF report are unchanged,
+//! only new ones count toward --fail-on, and every format says what is new, unchanged and gone.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{trailgate, SEED_FILE};
+use common::{assert_valid_junit, assert_valid_sarif, trailgate, SEED_FILE};
 use serde_json::Value;
 
 const PUBLIC_IP: &str = "fixtures/events/launch-configuration-public-ip.json";
@@ -13,8 +13,8 @@ const PUBLIC_IP: &str = "fixtures/events/launch-configuration-public-ip.json";
 /// Writes a `format` report of scanning `inputs` into `dir` and returns its path.
 fn report(dir: &Path, format: &str, inputs: &[&str]) -> PathBuf {
     let path = dir.join(format!("baseline.{format}"));
-    let output = path.display().to_string();
-    let mut args = vec!["scan", "--format", format, "-o", &output];
+    let output = format!("{format}={}", path.display());
+    let mut args = vec!["scan", "-o", &output];
     args.extend_from_slice(inputs);
     trailgate(&args);
     assert!(path.is_file());
@@ -33,7 +33,7 @@ fn scan_json(args: &[&str]) -> (i32, Value) {
 #[test]
 fn every_baseline_format_gives_the_same_comparison() {
     let dir = tempfile::tempdir().unwrap();
-    for format in ["json", "jsonl"] {
+    for format in ["json", "jsonl", "sarif"] {
         let baseline = report(dir.path(), format, &[SEED_FILE]);
         let baseline = baseline.to_str().unwrap();
         let (code, doc) = scan_json(&["--baseline", baseline, SEED_FILE, PUBLIC_IP]);
@@ -112,7 +112,7 @@ fn only_new_findings_fail_the_gate() {
 #[test]
 fn gone_findings_are_counted_and_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let baseline = report(dir.path(), "jsonl", &[SEED_FILE, PUBLIC_IP]);
+    let baseline = report(dir.path(), "sarif", &[SEED_FILE, PUBLIC_IP]);
     let baseline = baseline.to_str().unwrap();
     let (code, doc) = scan_json(&["--baseline", baseline, SEED_FILE]);
     assert_eq!(code, 0);
@@ -148,6 +148,70 @@ fn gone_findings_are_counted_and_listed() {
         text.stdout.contains("    gone: autoscaling-launch-configuration-public-ip/7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2910\n"),
         "{}",
         text.stdout
+    );
+}
+
+#[test]
+fn sarif_and_junit_show_the_baseline_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = report(
+        dir.path(),
+        "json",
+        &[
+            SEED_FILE,
+            "fixtures/events/launch-template-noncompliant.json",
+        ],
+    );
+    let baseline = baseline.to_str().unwrap();
+    let sarif_path = dir.path().join("now.sarif");
+    let junit_path = dir.path().join("now.xml");
+    let sarif_arg = format!("sarif={}", sarif_path.display());
+    let junit_arg = format!("junit={}", junit_path.display());
+    let run = trailgate(&[
+        "scan",
+        "--baseline",
+        baseline,
+        "-o",
+        &sarif_arg,
+        "-o",
+        &junit_arg,
+        SEED_FILE,
+        PUBLIC_IP,
+    ]);
+    assert_eq!(run.code, 1);
+
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif_path).unwrap()).unwrap();
+    assert_valid_sarif(&sarif);
+    let states: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["baselineState"].as_str().unwrap())
+        .collect();
+    assert_eq!(states.iter().filter(|s| **s == "new").count(), 1);
+    assert_eq!(states.iter().filter(|s| **s == "unchanged").count(), 4);
+    assert_eq!(
+        sarif["runs"][0]["properties"]["baseline"],
+        serde_json::json!({"file": baseline, "new": 1, "unchanged": 4, "absent": 4})
+    );
+
+    assert_valid_junit(&junit_path);
+    let xml = std::fs::read_to_string(&junit_path).unwrap();
+    // Only the rule with a new finding fails; the rules with only known findings pass and
+    // list them in system-out.
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert!(
+        xml.contains(
+            r#"message="1 new finding: Launch configuration assigns public IP addresses""#
+        ),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("<system-out>1 unchanged (in the baseline):")
+            .count(),
+        4,
+        "{xml}"
     );
 }
 
