@@ -381,3 +381,28 @@ fn at_github_result_limit_sarif_is_written() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 25_000);
 }
+
+#[test]
+fn an_empty_rendered_message_falls_back_to_the_title() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("echo.yaml"),
+        "id: echo\ntitle: Echo called\nseverity: low\nevents:\n  eventName: Echo\nmessage: '{requestParameters.text}'\n",
+    )
+    .unwrap();
+    let trail = dir.path().join("trail.json");
+    std::fs::write(
+        &trail,
+        r#"{"eventSource": "x.amazonaws.com", "eventName": "Echo", "eventID": "1", "requestParameters": {"text": " "}}"#,
+    )
+    .unwrap();
+    let (_, doc) = sarif(&[
+        "--rules",
+        dir.path().join("echo.yaml").to_str().unwrap(),
+        trail.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        doc["runs"][0]["results"][0]["message"]["text"],
+        "Echo called"
+    );
+}

@@ -463,8 +463,14 @@ fn sarif_result<'a>(
         rule_id: &finding.rule_id,
         rule_index,
         level: level(finding.severity),
+        // GitHub rejects a result whose message is empty, which a template over an empty event
+        // field can render: the rule's title is the next best thing.
         message: Text {
-            text: finding.message.clone(),
+            text: if finding.message.trim().is_empty() {
+                finding.title.clone()
+            } else {
+                finding.message.clone()
+            },
         },
         locations: [Location {
             physical_location: physical_location(
