@@ -2,8 +2,10 @@
 //!
 //! Data flows one way: paths -> [`source`] (find and open trail files) -> events ->
 //! [`engine`] (compiled [`engine::RuleSet`], rayon) -> findings -> [`report`] -> writer.
-//! Rules are loaded and compiled by [`rule`].
+//! Rules are loaded and compiled by [`rule`]. With `--baseline`, [`baseline`] marks each finding
+//! new or unchanged before the reports are rendered.
 
+pub mod baseline;
 pub mod cli;
 pub mod engine;
 pub mod exit;

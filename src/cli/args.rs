@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::Format;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "trailgate",
     version,
     about = "Policy and compliance rules for AWS CloudTrail",
-    long_about = "Evaluates YAML rules over CloudTrail trail files (gzip or plain; Records documents, arrays, single events, JSON Lines) and reports findings.\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 bad rules or usage, 3 some inputs could not be read."
+    long_about = "Evaluates YAML rules over CloudTrail trail files (gzip or plain; Records documents, arrays, single events, JSON Lines) and reports findings.\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 bad rules or usage, 3 some inputs could not be read, 4 a report could not be written."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -60,13 +62,24 @@ pub struct ScanArgs {
     pub paths: Vec<String>,
     #[command(flatten)]
     pub selection: RuleSelection,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
-    pub format: FormatArg,
-    /// Write the report to FILE instead of standard output
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Exit with 1 when a finding has this severity or higher; `never` never fails on findings
+    /// Output format of the report on standard output, or of a bare `--output PATH` [default: text]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write a report to PATH (`-` is standard output). `FORMAT=PATH` picks its format, e.g.
+    /// `-o sarif=out.sarif -o junit=out.xml -o text=-`; a bare PATH uses --format. Repeatable:
+    /// the scan runs once for all of them
+    #[arg(long, short = 'o', value_name = "[FORMAT=]PATH", value_parser = parse_output)]
+    pub output: Vec<OutputArg>,
+    /// Directory SARIF file locations are relative to; use the repository root when uploading to
+    /// GitHub code scanning [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
+    /// An earlier JSON, JSON Lines or SARIF report: its findings are marked unchanged and only new
+    /// ones count toward --fail-on
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit with 1 when a finding (a new one, with --baseline) has this severity or higher; `never`
+    /// never fails on findings
     #[arg(long, value_enum, default_value_t = FailOn::Info)]
     pub fail_on: FailOn,
     /// Worker threads (default: one per core)
@@ -126,6 +139,58 @@ pub enum FormatArg {
     Text,
     Json,
     Jsonl,
+    Sarif,
+    Junit,
+}
+
+impl FormatArg {
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Junit => Format::Junit,
+        }
+    }
+}
+
+/// One `--output`: an explicit format (or `--format`'s) and where the report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputArg {
+    pub format: Option<Format>,
+    /// `None` is standard output (`-`).
+    pub path: Option<PathBuf>,
+}
+
+/// `sarif=out.sarif`, `text=-`, or a bare path. A prefix before `=` that is not a path must be a
+/// format name: `xml=out.xml` is a mistake to report, not a file to create.
+pub fn parse_output(text: &str) -> Result<OutputArg, String> {
+    let (format, path) = match text.split_once('=') {
+        Some((prefix, path)) if !prefix.is_empty() && !prefix.contains(['/', '\\', '.']) => {
+            match Format::from_name(prefix) {
+                Some(format) => (Some(format), path),
+                None => {
+                    let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                    return Err(format!(
+                        "unknown format `{prefix}`; use one of {} (write ./{text} for a file with that name)",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        _ => (None, text),
+    };
+    match path {
+        "" => Err(format!(
+            "`{text}` names no file; write FORMAT=PATH, or FORMAT=- for standard output"
+        )),
+        "-" => Ok(OutputArg { format, path: None }),
+        path => Ok(OutputArg {
+            format,
+            path: Some(PathBuf::from(path)),
+        }),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,6 +253,34 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("0").is_err());
         assert!(parse_size("3X").is_err());
+    }
+
+    #[test]
+    fn outputs() {
+        let out = |format, path: Option<&str>| {
+            Ok(OutputArg {
+                format,
+                path: path.map(PathBuf::from),
+            })
+        };
+        assert_eq!(parse_output("out.txt"), out(None, Some("out.txt")));
+        assert_eq!(parse_output("-"), out(None, None));
+        assert_eq!(
+            parse_output("sarif=out/x.sarif"),
+            out(Some(Format::Sarif), Some("out/x.sarif"))
+        );
+        assert_eq!(parse_output("text=-"), out(Some(Format::Text), None));
+        assert_eq!(
+            parse_output("./xml=a"),
+            out(None, Some("./xml=a")),
+            "a path that happens to hold `=`"
+        );
+        assert_eq!(parse_output("a.b=c"), out(None, Some("a.b=c")));
+        assert!(parse_output("xml=out.xml")
+            .unwrap_err()
+            .contains("unknown format `xml`"));
+        assert!(parse_output("json=").unwrap_err().contains("names no file"));
+        assert!(parse_output("").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod args;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use clap::Parser;
 use serde_json::json;
@@ -14,6 +15,7 @@ use args::{
     RulesCommand, ScanArgs, TestArgs, ValidateArgs,
 };
 
+use crate::baseline;
 use crate::engine::{scan, RuleSet, ScanOptions};
 use crate::exit::ExitStatus;
 use crate::report::{self, Context, Format};
@@ -126,16 +128,103 @@ fn write_rule_errors(
     Ok(ExitStatus::Usage)
 }
 
+/// One report to write: its format and where it goes (`None`: standard output).
+struct Destination {
+    format: Format,
+    path: Option<PathBuf>,
+}
+
+/// Turns `--format` and the `--output`s into the reports to write, or says why they make no
+/// sense together. Checked before scanning, so a typo costs nothing.
+fn destinations(args: &ScanArgs) -> Result<Vec<Destination>, String> {
+    let default = args.format.map_or(Format::Text, FormatArg::format);
+    if args.output.is_empty() {
+        return Ok(vec![Destination {
+            format: default,
+            path: None,
+        }]);
+    }
+    let list: Vec<Destination> = args
+        .output
+        .iter()
+        .map(|o| Destination {
+            format: o.format.unwrap_or(default),
+            path: o.path.clone(),
+        })
+        .collect();
+    if let Some(format) = args.format {
+        if args.output.iter().all(|o| o.format.is_some()) {
+            let name = format.format().name();
+            return Err(format!(
+                "--format {name} is not used: every --output names its own format; add `-o {name}=-` to also write it to standard output"
+            ));
+        }
+    }
+    if list.iter().filter(|d| d.path.is_none()).count() > 1 {
+        return Err(
+            "more than one report goes to standard output (`-`); send all but one to files".into(),
+        );
+    }
+    for (i, d) in list.iter().enumerate() {
+        if let Some(path) = &d.path {
+            if list[..i].iter().any(|e| e.path.as_ref() == Some(path)) {
+                return Err(format!(
+                    "two reports would be written to {}; give each its own file",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(list)
+}
+
 fn run_scan(
     args: &ScanArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
+    let destinations = match destinations(args) {
+        Ok(destinations) => destinations,
+        Err(message) => {
+            writeln!(stderr, "error: {message}")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
     let rules = match load_rules(&args.selection, stderr) {
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
     };
+    let baseline = match &args.baseline {
+        Some(path) => match baseline::read(path) {
+            Ok(baseline) => Some(baseline),
+            Err(reason) => {
+                writeln!(
+                    stderr,
+                    "error: baseline {}: {reason}; nothing was scanned",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        },
+        None => None,
+    };
+    // SARIF locations are relative to a directory, and trail names to the current one.
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(err) => {
+            writeln!(
+                stderr,
+                "error: cannot tell the current directory ({err}); nothing was scanned"
+            )?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let sarif_root = args
+        .sarif_root
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |root| cwd.join(root));
+
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
     let discovery = discover(&inputs);
     let options = ScanOptions {
@@ -144,7 +233,10 @@ fn run_scan(
             max_file_bytes: args.max_file_size,
         },
     };
-    let result = scan(&rules, discovery, &options);
+    let mut result = scan(&rules, discovery, &options);
+    if let Some(baseline) = &baseline {
+        baseline::compare(&mut result, baseline);
+    }
 
     let fail_on = match args.fail_on {
         FailOn::Info => Some(Severity::Info),
@@ -154,46 +246,71 @@ fn run_scan(
         FailOn::Critical => Some(Severity::Critical),
         FailOn::Never => None,
     };
-    let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Jsonl => Format::Jsonl,
-    };
-    let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => args.output.is_none() && terminal.stdout_is_tty && !terminal.no_color,
-    };
-    let cx = Context {
-        rules: &rules,
-        color: color && format == Format::Text,
-        fail_on,
-    };
-    match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path).map_err(|err| {
-                io::Error::new(
-                    err.kind(),
-                    format!("cannot write {}: {err}", path.display()),
-                )
-            })?;
-            let mut writer = io::BufWriter::new(file);
-            report::render(format, &result, &cx, &mut writer)?;
-            writer.flush()?;
-            // The report went to a file: still tell a person in the log what happened.
-            if result.has_errors() {
-                for error in &result.errors {
-                    writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
+    let mut all_written = true;
+    for destination in &destinations {
+        let color = destination.format == Format::Text
+            && match args.color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => {
+                    destination.path.is_none() && terminal.stdout_is_tty && !terminal.no_color
                 }
+            };
+        let cx = Context {
+            rules: &rules,
+            color,
+            fail_on,
+            cwd: &cwd,
+            sarif_root: &sarif_root,
+        };
+        // Rendered whole before anything is written: a report that cannot be made (SARIF over
+        // GitHub's limits) leaves no half-written file behind.
+        let mut buffer = Vec::new();
+        let written =
+            report::render(destination.format, &result, &cx, &mut buffer).and_then(|()| {
+                match &destination.path {
+                    None => {
+                        stdout.write_all(&buffer)?;
+                        stdout.flush()
+                    }
+                    Some(path) => std::fs::write(path, &buffer),
+                }
+            });
+        if let Err(err) = written {
+            if destination.path.is_none() && err.kind() == io::ErrorKind::BrokenPipe {
+                return Err(err);
+            }
+            all_written = false;
+            let name = destination.format.name();
+            match &destination.path {
+                Some(path) => {
+                    // An old report at the same path would be uploaded as if it were this one.
+                    let removed = path.is_file() && std::fs::remove_file(path).is_ok();
+                    writeln!(
+                        stderr,
+                        "error: the {name} report could not be written to {}: {err}{}",
+                        path.display(),
+                        if removed {
+                            " (the file that was there was removed)"
+                        } else {
+                            ""
+                        }
+                    )?;
+                }
+                None => writeln!(
+                    stderr,
+                    "error: the {name} report could not be written to standard output: {err}"
+                )?,
             }
         }
-        None => {
-            let mut writer = io::BufWriter::new(stdout);
-            report::render(format, &result, &cx, &mut writer)?;
-            writer.flush()?;
+    }
+    // No report on standard output: still tell a person in the log what went wrong.
+    if destinations.iter().all(|d| d.path.is_some()) {
+        for error in &result.errors {
+            writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
         }
     }
-    Ok(ExitStatus::of_scan(&result, fail_on))
+    Ok(ExitStatus::of_run(&result, fail_on, all_written))
 }
 
 fn run_list(

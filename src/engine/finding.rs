@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::baseline::BaselineState;
 use crate::rule::{Rule, Severity};
 use crate::source::Origin;
 
 use super::eval::{render, Evidence};
+use super::fingerprint::fingerprint;
 use super::trace::trace;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +32,8 @@ pub struct Finding {
     /// `userIdentity.arn`, else the session issuer's ARN, else `userIdentity.invokedBy`.
     pub principal: Option<String>,
     pub evidence: Vec<Evidence>,
+    /// Set by `baseline::compare` when the scan is compared with an earlier report.
+    pub baseline: Option<BaselineState>,
 }
 
 impl Finding {
@@ -59,7 +63,23 @@ impl Finding {
                 .or_else(|| text(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]))
                 .or_else(|| text(&["userIdentity", "invokedBy"])),
             evidence: trace(&rule.condition, event).evidence(),
+            baseline: None,
         }
+    }
+
+    /// The identity of this finding across runs (see `engine::fingerprint`).
+    pub fn fingerprint(&self) -> String {
+        fingerprint(
+            &self.rule_id,
+            self.event_id.as_deref(),
+            &self.file,
+            self.record,
+        )
+    }
+
+    /// False for a finding already in the baseline: only the others count toward `--fail-on`.
+    pub fn counts_toward_gate(&self) -> bool {
+        self.baseline != Some(BaselineState::Unchanged)
     }
 
     /// The order of findings in every report: file, record, then rule id.

@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod explain;
 mod finding;
+pub mod fingerprint;
 mod index;
 mod select;
 pub mod trace;
@@ -19,7 +20,8 @@ pub use eval::Evidence;
 pub use finding::Finding;
 use index::RuleIndex;
 
-use crate::rule::{Outcome, Rule};
+use crate::baseline::BaselineSummary;
+use crate::rule::{Outcome, Rule, Severity};
 use crate::source::{Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped, TrailFile};
 
 /// Compiled rules plus their index. Immutable and `Sync`: built once, shared by all workers.
@@ -140,11 +142,21 @@ pub struct ScanResult {
     /// Files passed over on purpose (digests), sorted by file.
     pub skipped: Vec<Skipped>,
     pub stats: Stats,
+    /// The comparison with `--baseline`, when one was given.
+    pub baseline: Option<BaselineSummary>,
 }
 
 impl ScanResult {
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
+    }
+
+    /// Findings that fail a gate at `threshold`: at or above it, and not already in the baseline.
+    pub fn failing(&self, threshold: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= threshold && f.counts_toward_gate())
+            .count()
     }
 }
 

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
+use crate::baseline::BaselineEntry;
 use crate::engine::{Finding, ScanResult};
 use crate::source::{InputError, Skipped};
 
@@ -19,13 +20,16 @@ impl Report for Json {
         _cx: &Context<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        let document = json!({
+        let mut document = json!({
             "tool": tool(),
             "summary": summary(result),
             "findings": result.findings.iter().map(finding).collect::<Vec<_>>(),
             "errors": result.errors.iter().map(error).collect::<Vec<_>>(),
             "skipped": result.skipped.iter().map(skipped).collect::<Vec<_>>(),
         });
+        if let Some(baseline) = &result.baseline {
+            document["gone"] = baseline.gone.iter().map(gone).collect();
+        }
         serde_json::to_writer_pretty(&mut *out, &document)?;
         writeln!(out)
     }
@@ -41,7 +45,7 @@ pub(super) fn summary(result: &ScanResult) -> Value {
         .into_iter()
         .map(|(s, n)| (s.as_str().to_string(), json!(n)))
         .collect();
-    json!({
+    let mut summary = json!({
         "rules": stats.rules,
         "files_read": stats.files_read,
         "files_skipped": result.skipped.len(),
@@ -53,11 +57,21 @@ pub(super) fn summary(result: &ScanResult) -> Value {
         "findings_by_severity": by_severity,
         "suppressed": stats.suppressed,
         "errors": result.errors.len(),
-    })
+    });
+    // Only with --baseline, so that reports without one keep exactly their old shape.
+    if let Some(baseline) = &result.baseline {
+        summary["baseline"] = json!({
+            "file": baseline.file,
+            "new": baseline.new,
+            "unchanged": baseline.unchanged,
+            "gone": baseline.gone.len(),
+        });
+    }
+    summary
 }
 
 pub(super) fn finding(finding: &Finding) -> Value {
-    json!({
+    let mut value = json!({
         "rule_id": finding.rule_id,
         "severity": finding.severity.as_str(),
         "title": finding.title,
@@ -77,7 +91,17 @@ pub(super) fn finding(finding: &Finding) -> Value {
             "missing": e.value.is_none(),
             "value": e.value,
         })).collect::<Vec<_>>(),
-    })
+        "fingerprint": finding.fingerprint(),
+    });
+    if let Some(state) = finding.baseline {
+        value["baseline"] = json!(state.as_str());
+    }
+    value
+}
+
+/// A finding of the baseline that this scan did not find.
+pub(super) fn gone(entry: &BaselineEntry) -> Value {
+    json!({"rule_id": entry.rule_id, "fingerprint": entry.fingerprint})
 }
 
 pub(super) fn error(error: &InputError) -> Value {

@@ -1,5 +1,5 @@
 //! `--format jsonl`: one JSON object per line, each with a `type`: `finding`, `error`, `skipped`,
-//! then one `summary` line. Finding lines always carry `rule_id`, `severity`, `event_id`, `file`
+//! `gone` (with `--baseline`: in the baseline, not found now), then one `summary` line. Finding lines always carry `rule_id`, `severity`, `event_id`, `file`
 //! and `record`, so scripts can rely on them.
 
 use std::io::{self, Write};
@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::engine::ScanResult;
 
-use super::json::{error, finding, skipped, summary, tool};
+use super::json::{error, finding, gone, skipped, summary, tool};
 use super::{Context, Report};
 
 pub struct JsonLines;
@@ -28,6 +28,9 @@ impl Report for JsonLines {
         }
         for s in &result.skipped {
             line(out, "skipped", skipped(s))?;
+        }
+        for g in result.baseline.iter().flat_map(|b| &b.gone) {
+            line(out, "gone", gone(g))?;
         }
         let mut summary = summary(result);
         summary["tool"] = tool();

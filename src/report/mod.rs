@@ -4,13 +4,20 @@
 pub mod explain;
 mod json;
 mod jsonl;
+mod junit;
+mod sarif;
 mod text;
+mod uri;
 pub mod verify;
+mod xml;
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::engine::{RuleSet, ScanResult};
 use crate::rule::Severity;
+
+pub use sarif::{MAX_GZIP_BYTES, MAX_RESULTS, MAX_RULES};
 
 /// Output formats of `trailgate scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +25,33 @@ pub enum Format {
     Text,
     Json,
     Jsonl,
+    Sarif,
+    Junit,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Json,
+        Format::Jsonl,
+        Format::Sarif,
+        Format::Junit,
+    ];
+
+    /// The name used by `--format` and `--output FORMAT=PATH`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 /// What a format may use besides the result itself.
@@ -27,6 +61,11 @@ pub struct Context<'a> {
     pub color: bool,
     /// The `--fail-on` threshold, so the text summary can say whether the gate failed.
     pub fail_on: Option<Severity>,
+    /// The absolute directory that relative trail file names are relative to (the current
+    /// directory of the scan).
+    pub cwd: &'a Path,
+    /// The absolute directory SARIF artifact URIs are relative to (`--sarif-root`).
+    pub sarif_root: &'a Path,
 }
 
 /// One output format.
@@ -34,7 +73,8 @@ pub trait Report {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// Renders `result` in `format`.
+/// Renders `result` in `format`. A format that cannot represent the result (SARIF over GitHub's
+/// upload limits) returns an error before writing anything.
 pub fn render(
     format: Format,
     result: &ScanResult,
@@ -45,6 +85,8 @@ pub fn render(
         Format::Text => &text::Text,
         Format::Json => &json::Json,
         Format::Jsonl => &jsonl::JsonLines,
+        Format::Sarif => &sarif::Sarif,
+        Format::Junit => &junit::Junit,
     };
     report.render(result, cx, out)
 }
@@ -61,4 +103,17 @@ pub fn counts_by_severity(result: &ScanResult) -> Vec<(Severity, usize)> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip() {
+        for format in Format::ALL {
+            assert_eq!(Format::from_name(format.name()), Some(format));
+        }
+        assert_eq!(Format::from_name("xml"), None);
+    }
 }

@@ -13,6 +13,8 @@ use super::{counts_by_severity, Context, Report};
 pub struct Text;
 
 const EVIDENCE_WIDTH: usize = 160;
+/// Gone findings listed in the summary; a log is not the place for thousands of them.
+const GONE_LISTED: usize = 10;
 
 struct Paint {
     on: bool,
@@ -71,9 +73,14 @@ impl Report for Text {
 }
 
 fn write_finding(out: &mut dyn Write, paint: &Paint, f: &Finding) -> io::Result<()> {
+    // With --baseline, say which findings are new: those are the ones the gate counts.
+    let state = f
+        .baseline
+        .map(|s| format!("  [{}]", s.as_str()))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} {}  {}",
+        "{} {}  {}{state}",
         paint.severity(f.severity),
         paint.bold(&f.rule_id),
         f.title
@@ -210,12 +217,28 @@ fn write_summary(
             failed.join(", ")
         )?;
     }
+    if let Some(baseline) = &result.baseline {
+        writeln!(
+            out,
+            "  baseline {}: {} new, {} unchanged, {} gone",
+            baseline.file,
+            baseline.new,
+            baseline.unchanged,
+            baseline.gone.len()
+        )?;
+        for gone in baseline.gone.iter().take(GONE_LISTED) {
+            writeln!(out, "    gone: {}", gone.fingerprint)?;
+        }
+        if baseline.gone.len() > GONE_LISTED {
+            writeln!(
+                out,
+                "    and {} more gone (the JSON report lists them all)",
+                baseline.gone.len() - GONE_LISTED
+            )?;
+        }
+    }
     if let Some(threshold) = cx.fail_on {
-        let failing = result
-            .findings
-            .iter()
-            .filter(|f| f.severity >= threshold)
-            .count();
+        let failing = result.failing(threshold);
         if failing > 0 {
             writeln!(
                 out,

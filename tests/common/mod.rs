@@ -45,3 +45,90 @@ pub fn rule_ids(document: &Value) -> Vec<String> {
         .map(|f| f["rule_id"].as_str().expect("rule_id").to_string())
         .collect()
 }
+
+/// The shared third-party files (report schemas, the validate-reports checker): `TRAILGATE_SHARED`,
+/// else `shared/` beside the checkout, as in CI. They are not copied into the repository.
+pub fn shared_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("TRAILGATE_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    assert!(
+        dir.join("schemas").is_dir(),
+        "{} has no schemas/: set TRAILGATE_SHARED to the shared folder",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `trailgate` with `args` in `dir` (so relative paths and the SARIF root are `dir`).
+pub fn trailgate_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let output = Command::cargo_bin("trailgate")
+        .expect("binary is built")
+        .current_dir(dir)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("trailgate runs");
+    Run {
+        code: output.status.code().expect("exit code"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+/// Validates a SARIF document against the official SARIF 2.1.0 schema (JSON Schema draft-04)
+/// and panics with every error.
+pub fn assert_valid_sarif(document: &Value) {
+    let errors = sarif_errors(document);
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// Every SARIF 2.1.0 schema error in `document`, with where it is.
+pub fn sarif_errors(document: &Value) -> Vec<String> {
+    let path = shared_dir().join("schemas/sarif-schema-2.1.0.json");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .expect("the schema is JSON");
+    let validator = jsonschema::draft4::new(&schema).expect("the SARIF schema compiles");
+    validator
+        .iter_errors(document)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// Validates a JUnit XML file against the Jenkins xUnit schema with xmllint. Without xmllint
+/// the check is skipped with a note, except in CI (`CI=true`), where it fails: `.ci/run`
+/// installs it.
+pub fn assert_valid_junit(file: &std::path::Path) {
+    let xsd = shared_dir().join("schemas/junit.xsd");
+    let output = match std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(file)
+        .output()
+    {
+        Ok(output) => output,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(
+                !ci,
+                "xmllint is not installed (apt-get install libxml2-utils); CI must validate JUnit"
+            );
+            eprintln!("note: xmllint not found, JUnit schema validation skipped");
+            return;
+        }
+        Err(err) => panic!("cannot run xmllint: {err}"),
+    };
+    assert!(
+        output.status.success(),
+        "{} does not validate against junit.xsd:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

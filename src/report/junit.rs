@@ -1,0 +1,323 @@
+//! `--format junit`: JUnit XML for the test tabs of GitLab, Jenkins and others, valid against
+//! the Jenkins xUnit schema (`junit-10.xsd`). One test case per loaded rule, grouped in one suite
+//! per pack: a rule with findings fails and its failure lists every finding, one line each; a
+//! rule with none passes. Each unreadable input is a test case with an `<error>`. With
+//! `--baseline`, only new findings fail a rule; unchanged ones are listed in `<system-out>`.
+//!
+//! Written by hand: the schema allows few attributes (no `skipped` on `<testsuites>`, nothing but
+//! name/classname/time/group on `<testcase>`, times with at most three decimals), and a writer
+//! crate's defaults break those rules more easily than forty lines of escaped XML keep them.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::engine::{Finding, ScanResult};
+use crate::rule::Rule;
+use crate::source::InputError;
+
+use super::xml::{attr, text};
+use super::{Context, Report};
+
+pub struct Junit;
+
+/// What one `<testcase>` says.
+enum Outcome {
+    Passed,
+    Failed {
+        kind: String,
+        message: String,
+        body: String,
+    },
+    Error {
+        message: String,
+        body: String,
+    },
+}
+
+struct Case {
+    name: String,
+    classname: String,
+    outcome: Outcome,
+    system_out: Option<String>,
+}
+
+struct Suite {
+    name: String,
+    cases: Vec<Case>,
+}
+
+impl Report for Junit {
+    fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let suites = suites(result, cx);
+        let count = |f: fn(&Case) -> bool| -> usize {
+            suites
+                .iter()
+                .map(|s| s.cases.iter().filter(|c| f(c)).count())
+                .sum()
+        };
+        let tests = count(|_| true);
+        let failures = count(|c| matches!(c.outcome, Outcome::Failed { .. }));
+        let errors = count(|c| matches!(c.outcome, Outcome::Error { .. }));
+        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            out,
+            r#"<testsuites name="trailgate" tests="{tests}" failures="{failures}" errors="{errors}" time="{}">"#,
+            seconds(result.stats.duration)
+        )?;
+        for suite in &suites {
+            write_suite(out, suite)?;
+        }
+        writeln!(out, "</testsuites>")
+    }
+}
+
+/// Whole milliseconds, as the schema allows at most three decimals.
+fn seconds(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    format!("{}.{:03}", millis / 1000, millis % 1000)
+}
+
+fn suites(result: &ScanResult, cx: &Context<'_>) -> Vec<Suite> {
+    let mut by_rule: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for finding in &result.findings {
+        by_rule.entry(&finding.rule_id).or_default().push(finding);
+    }
+    // Packs in the order their first rule was loaded: rules are already in a stable order.
+    let mut suites: Vec<Suite> = Vec::new();
+    for rule in cx.rules.rules() {
+        let case = rule_case(
+            rule,
+            by_rule.get(rule.id.as_str()).map_or(&[], Vec::as_slice),
+        );
+        let name = if rule.pack.is_empty() {
+            "rules".to_string()
+        } else {
+            rule.pack.clone()
+        };
+        match suites.iter_mut().find(|s| s.name == name) {
+            Some(suite) => suite.cases.push(case),
+            None => suites.push(Suite {
+                name,
+                cases: vec![case],
+            }),
+        }
+    }
+    let inputs = input_cases(&result.errors);
+    if !inputs.is_empty() {
+        suites.push(Suite {
+            name: "unreadable inputs".to_string(),
+            cases: inputs,
+        });
+    }
+    // Some CI systems reject a report without a single test case.
+    if suites.is_empty() {
+        suites.push(Suite {
+            name: "trailgate".to_string(),
+            cases: vec![Case {
+                name: "scan".to_string(),
+                classname: "trailgate".to_string(),
+                outcome: Outcome::Passed,
+                system_out: Some(format!(
+                    "no rules were loaded; {} events in {} files were read",
+                    result.stats.events, result.stats.files_read
+                )),
+            }],
+        });
+    }
+    suites
+}
+
+fn rule_case(rule: &Rule, findings: &[&Finding]) -> Case {
+    let (counted, unchanged): (Vec<&Finding>, Vec<&Finding>) =
+        findings.iter().partition(|f| f.counts_toward_gate());
+    let outcome = if counted.is_empty() {
+        Outcome::Passed
+    } else {
+        let noun = if counted.len() == 1 {
+            "finding"
+        } else {
+            "findings"
+        };
+        // With a baseline, the findings that fail a rule are the new ones: say so.
+        let new = if findings.iter().any(|f| f.baseline.is_some()) {
+            "new "
+        } else {
+            ""
+        };
+        Outcome::Failed {
+            kind: rule.severity.as_str().to_string(),
+            message: format!("{} {new}{noun}: {}", counted.len(), rule.title),
+            body: lines(&counted),
+        }
+    };
+    Case {
+        name: format!("{}: {}", rule.id, rule.title),
+        classname: if rule.pack.is_empty() {
+            "rules".to_string()
+        } else {
+            rule.pack.replace('/', ".")
+        },
+        outcome,
+        system_out: (!unchanged.is_empty()).then(|| {
+            format!(
+                "{} unchanged (in the baseline):\n{}",
+                unchanged.len(),
+                lines(&unchanged)
+            )
+        }),
+    }
+}
+
+/// One line per finding: where it is, what it says, which event.
+fn lines(findings: &[&Finding]) -> String {
+    let mut body = String::new();
+    for f in findings {
+        body.push_str(&f.file);
+        body.push_str(&format!(" record {}", f.record));
+        if let Some(line) = f.line {
+            body.push_str(&format!(" (line {line})"));
+        }
+        body.push_str(": ");
+        // A message rendered from event fields may hold line breaks; a finding stays one line.
+        body.push_str(&f.message.replace(['\n', '\r'], " "));
+        if let Some(id) = &f.event_id {
+            body.push_str(&format!(" [eventID {id}]"));
+        }
+        body.push('\n');
+    }
+    body
+}
+
+/// One case per unreadable file, listing every problem in it.
+fn input_cases(errors: &[InputError]) -> Vec<Case> {
+    let mut cases: Vec<Case> = Vec::new();
+    let mut i = 0;
+    while i < errors.len() {
+        let file = &errors[i].file;
+        let same = errors[i..].iter().take_while(|e| &e.file == file).count();
+        let group = &errors[i..i + same];
+        let body: String = group
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}: {}\n",
+                    e.location(),
+                    e.message.replace(['\n', '\r'], " ")
+                )
+            })
+            .collect();
+        let message = if same == 1 {
+            group[0].message.clone()
+        } else {
+            format!("{same} problems, the first: {}", group[0].message)
+        };
+        cases.push(Case {
+            name: file.to_string(),
+            classname: "trailgate.inputs".to_string(),
+            outcome: Outcome::Error { message, body },
+            system_out: None,
+        });
+        i += same;
+    }
+    cases
+}
+
+fn write_suite(out: &mut dyn Write, suite: &Suite) -> io::Result<()> {
+    let failures = suite
+        .cases
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Failed { .. }))
+        .count();
+    let errors = suite
+        .cases
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
+        .count();
+    writeln!(
+        out,
+        r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="{errors}">"#,
+        attr(&suite.name),
+        suite.cases.len()
+    )?;
+    for case in &suite.cases {
+        write!(
+            out,
+            r#"    <testcase name="{}" classname="{}""#,
+            attr(&case.name),
+            attr(&case.classname)
+        )?;
+        if matches!(case.outcome, Outcome::Passed) && case.system_out.is_none() {
+            writeln!(out, "/>")?;
+            continue;
+        }
+        writeln!(out, ">")?;
+        match &case.outcome {
+            Outcome::Passed => {}
+            Outcome::Failed {
+                kind,
+                message,
+                body,
+            } => writeln!(
+                out,
+                r#"      <failure type="{}" message="{}">{}</failure>"#,
+                attr(kind),
+                attr(message),
+                text(body)
+            )?,
+            Outcome::Error { message, body } => writeln!(
+                out,
+                r#"      <error type="unreadable input" message="{}">{}</error>"#,
+                attr(message),
+                text(body)
+            )?,
+        }
+        if let Some(system_out) = &case.system_out {
+            writeln!(out, "      <system-out>{}</system-out>", text(system_out))?;
+        }
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_rules_one_passing_case_remains() {
+        // The CLI refuses to scan without rules, but a library caller may not.
+        let rules = crate::engine::RuleSet::new(Vec::new());
+        let cx = Context {
+            rules: &rules,
+            color: false,
+            fail_on: None,
+            cwd: std::path::Path::new("/"),
+            sarif_root: std::path::Path::new("/"),
+        };
+        let mut out = Vec::new();
+        Junit.render(&ScanResult::default(), &cx, &mut out).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert!(
+            xml.contains(
+                r#"<testsuites name="trailgate" tests="1" failures="0" errors="0" time="0.000">"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testcase name="scan" classname="trailgate">"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("no rules were loaded; 0 events in 0 files were read"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn times_have_whole_milliseconds() {
+        assert_eq!(seconds(Duration::from_micros(12_345)), "0.012");
+        assert_eq!(seconds(Duration::from_millis(61_005)), "61.005");
+        assert_eq!(seconds(Duration::ZERO), "0.000");
+    }
+}

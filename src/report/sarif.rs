@@ -1,0 +1,579 @@
+//! `--format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. One run: every
+//! loaded rule in `tool.driver.rules`, one result per finding, unreadable inputs as
+//! tool execution notifications. Hand-written serde structs for the subset trailgate emits: the
+//! full object model (serde-sarif) would be a dependency tree for a few dozen fields.
+//!
+//! GitHub refuses uploads over 25,000 results or rules a run, or over 10 MB gzipped, and splitting
+//! into several runs of the same tool and category is refused too (since June 2025). So past
+//! those limits this format writes nothing and returns an error saying why and what to do: a
+//! truncated SARIF would look like a complete scan.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde::Serialize;
+
+use crate::engine::fingerprint::KEY as FINGERPRINT_KEY;
+use crate::engine::{Finding, ScanResult};
+use crate::rule::{Rule, Severity};
+use crate::source::InputError;
+
+use super::uri::{artifact_uri, directory_uri};
+use super::{Context, Report};
+
+/// GitHub code scanning's limits for one uploaded SARIF file.
+pub const MAX_RESULTS: usize = 25_000;
+pub const MAX_RULES: usize = 25_000;
+pub const MAX_GZIP_BYTES: u64 = 10 * 1024 * 1024;
+
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+/// The base every relative artifact URI is relative to; `originalUriBaseIds` says where it was.
+const SRCROOT: &str = "%SRCROOT%";
+
+pub struct Sarif;
+
+impl Report for Sarif {
+    fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        check_counts(cx.rules.rules().len(), result.findings.len()).map_err(io::Error::other)?;
+        let log = log(result, cx);
+        let mut bytes = serde_json::to_vec_pretty(&log)?;
+        bytes.push(b'\n');
+        check_size(&bytes).map_err(io::Error::other)?;
+        out.write_all(&bytes)
+    }
+}
+
+fn check_counts(rules: usize, results: usize) -> Result<(), String> {
+    let advice = "Scan fewer trail files per upload (for example one upload per account or region, each with its own category), or load fewer rules with --rules; --format json has no such limit";
+    if results > MAX_RESULTS {
+        return Err(format!(
+            "{results} findings are more than the {MAX_RESULTS} results GitHub code scanning accepts in one SARIF run, so no SARIF report was written. {advice}."
+        ));
+    }
+    if rules > MAX_RULES {
+        return Err(format!(
+            "{rules} rules are more than the {MAX_RULES} GitHub code scanning accepts in one SARIF run, so no SARIF report was written. {advice}."
+        ));
+    }
+    Ok(())
+}
+
+/// Compressing costs time, so only documents that could be over the limit are compressed.
+fn check_size(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() as u64 <= MAX_GZIP_BYTES {
+        return Ok(());
+    }
+    let mut encoder = GzEncoder::new(CountingSink(0), Compression::default());
+    let compressed = encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .map(|sink| sink.0)
+        .map_err(|err| format!("cannot measure the compressed SARIF size: {err}"))?;
+    if compressed > MAX_GZIP_BYTES {
+        return Err(format!(
+            "the SARIF report is {compressed} bytes gzipped, more than the {MAX_GZIP_BYTES} (10 MB) GitHub code scanning accepts, so no SARIF report was written. Scan fewer trail files per upload (each upload with its own category), or load fewer rules with --rules; --format json has no such limit."
+        ));
+    }
+    Ok(())
+}
+
+struct CountingSink(u64);
+
+impl Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool<'a>,
+    invocations: [Invocation; 1],
+    original_uri_base_ids: BTreeMap<&'static str, ArtifactLocation>,
+    results: Vec<SarifResult<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Descriptor<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Descriptor<'a> {
+    id: &'a str,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    help: Help,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
+    default_configuration: Configuration,
+    properties: DescriptorProperties,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct DescriptorProperties {
+    tags: Vec<String>,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Text,
+    locations: [Location; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    level: &'static str,
+    message: Text,
+    locations: [Location; 1],
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+    properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct LogicalLocation {
+    name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultProperties<'a> {
+    severity: &'static str,
+    /// 0-based record index in the file, as in every other format.
+    record: usize,
+    /// What `region.startLine` counts: `lines` for JSON Lines files, `records` otherwise.
+    start_line_counts: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_time: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RunProperties<'a> {
+    baseline: BaselineProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct BaselineProperties<'a> {
+    file: &'a str,
+    new: usize,
+    unchanged: usize,
+    /// SARIF's name for findings of the baseline that this run did not find. They are counted,
+    /// not listed as results: GitHub would show an `absent` result as an alert.
+    absent: usize,
+}
+
+fn log<'a>(result: &'a ScanResult, cx: &Context<'a>) -> Log<'a> {
+    let rules = cx.rules.rules();
+    let index: HashMap<&str, usize> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let mut base_ids = BTreeMap::new();
+    base_ids.insert(
+        SRCROOT,
+        ArtifactLocation {
+            uri: directory_uri(cx.sarif_root),
+            uri_base_id: None,
+        },
+    );
+    Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "trailgate",
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    information_uri: env!("CARGO_PKG_HOMEPAGE"),
+                    rules: rules.iter().map(descriptor).collect(),
+                },
+            },
+            invocations: [Invocation {
+                execution_successful: !result.has_errors(),
+                tool_execution_notifications: result
+                    .errors
+                    .iter()
+                    .map(|e| notification(e, cx))
+                    .collect(),
+            }],
+            original_uri_base_ids: base_ids,
+            results: result
+                .findings
+                .iter()
+                .map(|f| sarif_result(f, index.get(f.rule_id.as_str()).copied(), cx))
+                .collect(),
+            properties: result.baseline.as_ref().map(|b| RunProperties {
+                baseline: BaselineProperties {
+                    file: &b.file,
+                    new: b.new,
+                    unchanged: b.unchanged,
+                    absent: b.gone.len(),
+                },
+            }),
+        }],
+    }
+}
+
+/// SARIF level: what a viewer highlights. GitHub maps error/warning/note to its own levels.
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` score, chosen inside its bands: over 9.0 critical, 7.0 to 8.9
+/// high, 4.0 to 6.9 medium, 0.1 to 3.9 low.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+fn descriptor(rule: &Rule) -> Descriptor<'_> {
+    let description = rule.description.trim();
+    let description = if description.is_empty() {
+        rule.title.clone()
+    } else {
+        description.to_string()
+    };
+    // `security` puts the alerts under code scanning's security view, where GitHub reads
+    // `security-severity`; controls become `framework/control` tags, as CodeQL's `external/cwe/...`.
+    let mut tags = vec!["security".to_string()];
+    tags.extend(rule.tags.iter().cloned());
+    for (framework, controls) in &rule.compliance {
+        tags.extend(controls.iter().map(|c| format!("{framework}/{c}")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    tags.retain(|t| seen.insert(t.clone()));
+    Descriptor {
+        id: &rule.id,
+        name: pascal_case(&rule.id),
+        short_description: Text {
+            text: rule.title.clone(),
+        },
+        full_description: Text { text: description },
+        help: help(rule),
+        help_uri: help_uri(rule),
+        default_configuration: Configuration {
+            level: level(rule.severity),
+        },
+        properties: DescriptorProperties {
+            tags,
+            security_severity: security_severity(rule.severity),
+        },
+    }
+}
+
+/// SARIF's `name` is an identifier for people: `root-launch-configuration` ->
+/// `RootLaunchConfiguration`.
+fn pascal_case(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+fn help(rule: &Rule) -> Help {
+    let remediation = rule.remediation.trim();
+    let remediation = if remediation.is_empty() {
+        "The rule gives no remediation."
+    } else {
+        remediation
+    };
+    let mut text = format!("Remediation: {remediation}\n");
+    let mut markdown = format!("**Remediation**\n\n{remediation}\n");
+    if !rule.references.is_empty() {
+        text.push_str("\nReferences:\n");
+        markdown.push_str("\n**References**\n\n");
+        for reference in &rule.references {
+            text.push_str(&format!("- {reference}\n"));
+            markdown.push_str(&format!("- <{reference}>\n"));
+        }
+    }
+    if !rule.compliance.is_empty() {
+        text.push_str("\nCompliance:\n");
+        markdown.push_str("\n**Compliance**\n\n");
+        for (framework, controls) in &rule.compliance {
+            let line = format!("- {framework}: {}\n", controls.join(", "));
+            text.push_str(&line);
+            markdown.push_str(&line);
+        }
+    }
+    Help { text, markdown }
+}
+
+/// A built-in rule's documentation is its rule file in the repository; a user's rule is
+/// documented by its first reference, if it has one.
+fn help_uri(rule: &Rule) -> Option<String> {
+    match rule.file.strip_prefix("builtin:") {
+        Some(path) => Some(format!("{}/blob/main/{path}", env!("CARGO_PKG_REPOSITORY"))),
+        None => rule
+            .references
+            .iter()
+            .find(|r| r.starts_with("https://") || r.starts_with("http://"))
+            .cloned(),
+    }
+}
+
+/// `startLine` is the JSON Lines line where there is one. Other trail files are one JSON
+/// document, usually on one line, so their startLine is the record number (index + 1);
+/// `properties.startLineCounts` says which, and `properties.record` keeps the 0-based index.
+fn physical_location(
+    file: &str,
+    record: Option<usize>,
+    line: Option<usize>,
+    cx: &Context<'_>,
+) -> PhysicalLocation {
+    let uri = artifact_uri(file, cx.cwd, cx.sarif_root);
+    let relative = !uri.starts_with("file:");
+    PhysicalLocation {
+        artifact_location: ArtifactLocation {
+            uri,
+            uri_base_id: relative.then_some(SRCROOT),
+        },
+        region: line
+            .or(record.map(|r| r + 1))
+            .map(|start_line| Region { start_line }),
+    }
+}
+
+fn sarif_result<'a>(
+    finding: &'a Finding,
+    rule_index: Option<usize>,
+    cx: &Context<'_>,
+) -> SarifResult<'a> {
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert(FINGERPRINT_KEY, finding.fingerprint());
+    SarifResult {
+        rule_id: &finding.rule_id,
+        rule_index,
+        level: level(finding.severity),
+        // GitHub rejects a result whose message is empty, which a template over an empty event
+        // field can render: the rule's title is the next best thing.
+        message: Text {
+            text: if finding.message.trim().is_empty() {
+                finding.title.clone()
+            } else {
+                finding.message.clone()
+            },
+        },
+        locations: [Location {
+            physical_location: physical_location(
+                &finding.file,
+                Some(finding.record),
+                finding.line,
+                cx,
+            ),
+            logical_locations: finding
+                .event_id
+                .iter()
+                .map(|id| LogicalLocation {
+                    name: id.clone(),
+                    kind: "object",
+                })
+                .collect(),
+        }],
+        partial_fingerprints: fingerprints,
+        baseline_state: finding.baseline.map(|s| s.as_str()),
+        properties: ResultProperties {
+            severity: finding.severity.as_str(),
+            record: finding.record,
+            start_line_counts: if finding.line.is_some() {
+                "lines"
+            } else {
+                "records"
+            },
+            event_time: finding.event_time.as_deref(),
+            event_name: finding.event_name.as_deref(),
+            account: finding.account.as_deref(),
+            region: finding.region.as_deref(),
+            principal: finding.principal.as_deref(),
+        },
+    }
+}
+
+fn notification(error: &InputError, cx: &Context<'_>) -> Notification {
+    Notification {
+        level: "error",
+        message: Text {
+            text: format!("{}: {}", error.location(), error.message),
+        },
+        locations: [Location {
+            physical_location: physical_location(&error.file, error.record, error.line, cx),
+            logical_locations: Vec::new(),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_up_to_the_limits_are_accepted() {
+        assert!(check_counts(MAX_RULES, MAX_RESULTS).is_ok());
+        let results = check_counts(1, MAX_RESULTS + 1).unwrap_err();
+        assert!(results.contains("25001 findings"), "{results}");
+        assert!(results.contains("no SARIF report was written"), "{results}");
+        let rules = check_counts(MAX_RULES + 1, 0).unwrap_err();
+        assert!(rules.contains("25001 rules"), "{rules}");
+    }
+
+    #[test]
+    fn size_is_measured_gzipped() {
+        // Repetitive text compresses far under the limit even when it is larger than it.
+        let repetitive = vec![b'a'; (MAX_GZIP_BYTES + 1) as usize];
+        assert!(check_size(&repetitive).is_ok());
+        // Pseudo-random bytes do not compress: over the limit in any form.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let noise: Vec<u8> = (0..MAX_GZIP_BYTES + 1024)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            })
+            .collect();
+        let err = check_size(&noise).unwrap_err();
+        assert!(
+            err.contains("bytes gzipped, more than the 10485760"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn severities_map_onto_github_bands() {
+        let scores: Vec<f64> = Severity::ALL
+            .iter()
+            .map(|s| security_severity(*s).parse().unwrap())
+            .collect();
+        assert_eq!(scores, vec![1.0, 3.0, 5.5, 8.0, 9.5]);
+        assert_eq!(level(Severity::Critical), "error");
+        assert_eq!(level(Severity::Medium), "warning");
+        assert_eq!(level(Severity::Info), "note");
+    }
+
+    #[test]
+    fn names_are_pascal_case_ids() {
+        assert_eq!(
+            pascal_case("autoscaling-root-launch-configuration"),
+            "AutoscalingRootLaunchConfiguration"
+        );
+        assert_eq!(pascal_case("a_b.c--d"), "ABCD");
+    }
+}
