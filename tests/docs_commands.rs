@@ -1,13 +1,13 @@
 //! The commands in the tutorials run for real: each `$ trailgate ...` line in a ```console block
 //! is executed from the repository root and must print exactly what the page shows (stdout, then
 //! stderr) and exit with the code after it (`[exit N]`, 0 when absent). Each ```yaml block marked
-//! `<!-- file: PATH -->` must equal that file.
+//! `<!-- file: PATH -->` must equal that file. `scripts/render_docs.py PAGE.md` refreshes a page.
 
 mod common;
 
 use common::trailgate;
 
-const PAGES: [&str; 1] = ["docs/writing-rules.md"];
+const PAGES: [&str; 3] = ["docs/writing-rules.md", "docs/rules.md", "docs/cli.md"];
 
 struct Command {
     line: usize,
@@ -83,7 +83,7 @@ fn commands(page: &str) -> (Vec<Command>, Vec<(usize, String, String)>) {
 fn tutorial_commands_print_what_the_pages_show() {
     for page in PAGES {
         let (commands, _) = commands(page);
-        assert!(commands.len() >= 6, "{page} has its commands");
+        assert!(!commands.is_empty(), "{page} has its commands");
         for command in commands {
             let args: Vec<&str> = command.args.iter().map(String::as_str).collect();
             let run = trailgate(&args);
@@ -102,9 +102,10 @@ fn tutorial_commands_print_what_the_pages_show() {
 
 #[test]
 fn tutorial_files_match_the_repository() {
+    let mut checked = 0;
     for page in PAGES {
         let (_, files) = commands(page);
-        assert!(!files.is_empty());
+        checked += files.len();
         for (line, path, shown) in files {
             let actual = std::fs::read_to_string(&path).unwrap();
             assert_eq!(
@@ -113,4 +114,5 @@ fn tutorial_files_match_the_repository() {
             );
         }
     }
+    assert!(checked > 0, "the pages show their example files");
 }

@@ -277,8 +277,10 @@ fn run_scan(
                 }
             });
         if let Err(err) = written {
+            // A reader that stopped early (`| head`) is not a failure to write; the exit code
+            // still says what the scan found, so a gate cannot mistake it for a clean run.
             if destination.path.is_none() && err.kind() == io::ErrorKind::BrokenPipe {
-                return Err(err);
+                continue;
             }
             all_written = false;
             let name = destination.format.name();
@@ -334,7 +336,8 @@ fn run_list(
                     rule.title
                 )?;
             }
-            writeln!(stdout, "{} rules", rules.rules().len())?;
+            let n = rules.rules().len();
+            writeln!(stdout, "{n} {}", if n == 1 { "rule" } else { "rules" })?;
         }
         ListFormat::Json => {
             let list: Vec<_> = rules

@@ -179,11 +179,18 @@ fn missing(text: &str, relative: bool, current: &str) -> Selected {
 impl Trace {
     /// The paths and values that made a holding condition hold: a finding's evidence.
     pub fn evidence(&self) -> Vec<Evidence> {
-        let mut out = Vec::new();
+        let mut out: Vec<Evidence> = Vec::new();
         if self.holds {
             self.collect_evidence(&mut out);
         }
-        out
+        // Two predicates on the same path (`exists` and `not equals`) show the same node once.
+        let mut unique: Vec<Evidence> = Vec::with_capacity(out.len());
+        for evidence in out {
+            if !unique.contains(&evidence) {
+                unique.push(evidence);
+            }
+        }
+        unique
     }
 
     fn collect_evidence(&self, out: &mut Vec<Evidence>) {

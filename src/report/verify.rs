@@ -98,7 +98,7 @@ pub fn write_json(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()>
             "cases": r.cases.iter().map(|c| json!({
                 "name": c.name,
                 "line": c.line,
-                "expect": c.expect.as_str(),
+                "expect": c.expect.key(),
                 "passed": c.passed(),
                 "failure": c.failure,
                 "explanation": if c.passed() { None } else { c.explanation.as_ref().map(explain::to_json) },

@@ -43,6 +43,7 @@ pub fn compile(spec: RuleSpec, file: &str, pack: &str) -> Result<Rule, Vec<RuleE
     let mut cx = Compiler {
         file,
         errors: Vec::new(),
+        items_depth: 0,
     };
     let rule = cx.rule(spec, pack);
     if cx.errors.is_empty() {
@@ -55,6 +56,8 @@ pub fn compile(spec: RuleSpec, file: &str, pack: &str) -> Result<Rule, Vec<RuleE
 struct Compiler<'a> {
     file: &'a str,
     errors: Vec<RuleError>,
+    /// How many `some`/`every` nodes enclose the condition being compiled (`@` needs one).
+    items_depth: usize,
 }
 
 impl Compiler<'_> {
@@ -485,7 +488,9 @@ impl Compiler<'_> {
         key: &str,
     ) -> Option<Condition> {
         let path = self.path(&items.value.path, &format!("{key}.path"));
+        self.items_depth += 1;
         let condition = self.condition(&items.value.condition, &format!("{key}.where"));
+        self.items_depth -= 1;
         Some(Condition::Items {
             quantifier,
             path: path?,
@@ -495,6 +500,15 @@ impl Compiler<'_> {
 
     fn path(&mut self, path: &Spanned<String>, key: &str) -> Option<Path> {
         match Path::parse(&path.value) {
+            Ok(parsed) if parsed.relative && self.items_depth == 0 => {
+                self.error(
+                    path.referenced,
+                    key,
+                    format!("`{}` starts with `@`, the current item, but no `some` or `every` encloses it", parsed.text),
+                    Some(format!("use `${}` for a path from the event", &parsed.text[1..])),
+                );
+                None
+            }
             Ok(parsed) => Some(parsed),
             Err(err) => {
                 self.error(path.referenced, key, err, Some("paths are RFC 9535 JSONPath, e.g. `$.requestParameters.bucketName` or `@.ebs.encrypted` inside `where`".into()));

@@ -55,7 +55,22 @@ impl RuleError {
             .replace(
                 "expected mapping start",
                 "expected a mapping (key: value pairs)",
-            );
+            )
+            .replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+        let message = if message.starts_with("multiple YAML documents") {
+            "the file holds several YAML documents; a rule file holds one rule (split the file at each `---`)".to_string()
+        } else if message.contains("budget breached") {
+            if message.contains("Depth") {
+                "the YAML is nested too deeply (more than 64 levels)".to_string()
+            } else {
+                format!(
+                    "the YAML exceeds the loader's limits against oversized or alias-bomb documents ({})",
+                    message.trim_start_matches("budget breached: ")
+                )
+            }
+        } else {
+            message
+        };
         let mut error = RuleError::new(file, line, column, "", message.clone());
         if let Some((unknown, expected)) = parse_unknown_field(&message) {
             error.key = unknown.clone();
@@ -104,7 +119,8 @@ impl std::error::Error for RuleError {}
 
 /// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
 pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(2);
+    // Short words are close to everything: allow one edit up to five letters.
+    let limit = (word.chars().count() / 3).max(1);
     candidates
         .iter()
         .map(|c| (edit_distance(&word.to_lowercase(), &c.to_lowercase()), c))

@@ -74,7 +74,7 @@ pub fn read_paths(paths: &[PathBuf]) -> (Vec<RuleFile>, Vec<RuleError>) {
                         "",
                         format!("cannot read rule path: {}", io_reason(&err)),
                     )
-                    .with_help("check the path given to --rules"),
+                    .with_help("check the path"),
                 );
                 continue;
             }
@@ -114,7 +114,7 @@ pub fn read_paths(paths: &[PathBuf]) -> (Vec<RuleFile>, Vec<RuleError>) {
                         "",
                         "no rule files (*.yaml, *.yml) in this directory",
                     )
-                    .with_help("point --rules at a directory of rule files or at a rule file"),
+                    .with_help("give a directory of rule files or a rule file"),
                 );
             }
         } else {
@@ -383,6 +383,10 @@ mod tests {
             (
                 "condition:\n  path: userIdentity.type\n  exists: true\n",
                 "did you mean `$.userIdentity.type`",
+            ),
+            (
+                "condition:\n  path: '@.a'\n  exists: true\n",
+                "no `some` or `every` encloses it",
             ),
         ];
         for (condition, expected) in cases {

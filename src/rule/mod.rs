@@ -72,6 +72,15 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// The value written in rule files (`finding`, `none`, `suppressed`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Expect::Finding => "finding",
+            Expect::None => "none",
+            Expect::Suppressed => "suppressed",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Expect::Finding => "a finding",

@@ -53,10 +53,17 @@ fn discover_path(root: &Path, discovery: &mut Discovery, seen: &mut HashSet<Arc<
         return;
     }
     let before = (discovery.files.len(), discovery.skipped.len());
-    for entry in walkdir::WalkDir::new(root)
+    let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
-    {
+        .into_iter()
+        // Hidden directories (.git, .cache) hold no trails; the root itself is always walked.
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+        });
+    let mut candidates = 0;
+    for entry in walker {
         match entry {
             Ok(entry) => {
                 if !entry.file_type().is_file() {
@@ -64,6 +71,7 @@ fn discover_path(root: &Path, discovery: &mut Discovery, seen: &mut HashSet<Arc<
                 }
                 let path = entry.path();
                 if is_trail_file_name(path) {
+                    candidates += 1;
                     add_file(path, Arc::from(path.display().to_string()), discovery, seen);
                 } else {
                     discovery.ignored += 1;
@@ -85,7 +93,8 @@ fn discover_path(root: &Path, discovery: &mut Discovery, seen: &mut HashSet<Arc<
     }
     let found_files = discovery.files.len() > before.0;
     let found_digests = discovery.skipped.len() > before.1;
-    if !found_files {
+    // A directory whose trail files were all listed already (given twice) is not empty.
+    if !found_files && (candidates == 0 || found_digests) {
         let message = if found_digests {
             "no trail files in this directory (only CloudTrail digest files, which hold no events); point trailgate at the CloudTrail/ folder or its parent"
         } else {
@@ -96,7 +105,11 @@ fn discover_path(root: &Path, discovery: &mut Discovery, seen: &mut HashSet<Arc<
 }
 
 fn add_file(path: &Path, name: Arc<str>, discovery: &mut Discovery, seen: &mut HashSet<Arc<str>>) {
-    if !seen.insert(name.clone()) {
+    // `dir` and `./dir/` name the same files: compare real paths where they resolve.
+    let key: Arc<str> = std::fs::canonicalize(path)
+        .map(|p| Arc::from(p.display().to_string()))
+        .unwrap_or_else(|_| name.clone());
+    if !seen.insert(key) {
         return;
     }
     if is_digest_path(path) {

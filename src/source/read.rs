@@ -54,10 +54,12 @@ fn decode(reader: impl Read, limits: &ReadLimits) -> Result<(Vec<u8>, u64), Stri
     let limit = limits.max_file_bytes;
     let result = if gzip {
         MultiGzDecoder::new(&mut counted)
-            .take(limit + 1)
+            .take(limit.saturating_add(1))
             .read_to_end(&mut bytes)
     } else {
-        (&mut counted).take(limit + 1).read_to_end(&mut bytes)
+        (&mut counted)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
     };
     if let Err(err) = result {
         return Err(if gzip {
@@ -105,7 +107,9 @@ pub fn read_bytes(name: &Arc<str>, bytes: &[u8]) -> FileContents {
     }
     match serde_json::from_slice::<Value>(text) {
         Ok(document) => read_document(name, document, &mut contents),
-        Err(err) if err.to_string().starts_with("trailing characters") => {
+        Err(err)
+            if err.to_string().starts_with("trailing characters") || later_line_is_object(text) =>
+        {
             read_json_lines(name, text, &mut contents);
         }
         Err(err) => contents.errors.push(InputError::file(
@@ -235,6 +239,16 @@ fn push_event(
             message,
         }),
     }
+}
+
+/// A file whose first line is broken is still JSON Lines when a later line is a whole object:
+/// then only the broken line is lost.
+fn later_line_is_object(text: &[u8]) -> bool {
+    text.split(|b| *b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .skip(1)
+        .take(3)
+        .any(|line| matches!(serde_json::from_slice::<Value>(line), Ok(Value::Object(_))))
 }
 
 /// Takes the CloudTrail record out of the envelopes other AWS services put it in: Event History
@@ -376,6 +390,14 @@ mod tests {
         assert_eq!(c.errors.len(), 1);
         assert_eq!(c.errors[0].line, Some(3));
         assert_eq!(c.errors[0].record, Some(1));
+    }
+
+    #[test]
+    fn json_lines_with_a_broken_first_line() {
+        let c = read("{\"eventName\":\n{\"eventName\":\"B\"}\n");
+        assert_eq!(c.events.len(), 1);
+        assert_eq!(c.errors.len(), 1);
+        assert_eq!(c.errors[0].line, Some(1));
     }
 
     #[test]
