@@ -441,7 +441,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--trailgate", required=True)
     parser.add_argument("--corpus", default=os.environ.get("TRAILGATE_CORPUS", os.path.join(ROOT, "..", "shared", "corpus")))
-    parser.add_argument("--report")
+    parser.add_argument("--report", help="write the summary and per-rule table as Markdown")
+    parser.add_argument("--doc", default=os.path.join(ROOT, "docs", "conformance.md"))
+    parser.add_argument("--update-doc", action="store_true", help="rewrite the measured section of --doc")
+    parser.add_argument("--check-doc", action="store_true", help="fail when the measured section of --doc is stale")
     parser.add_argument("--write-unexplained", help="write the unexplained disagreements as JSON here")
     args = parser.parse_args()
 
@@ -485,17 +488,35 @@ def main():
         by_reason.setdefault("+".join(d["departures"]), []).append(d)
     for reason, items in sorted(by_reason.items()):
         print(f"  {reason}: {len(items)} (e.g. {items[0]['title']} on {items[0]['event']})")
+    report = [
+        f"{len(rules)} rules over {len(events)} events; {agree} rules in full agreement; "
+        f"{sum(r[2] for r in rows)} matches in both; {len(explained)} disagreements, each explained by a "
+        f"departure of the backend from Sigma; {len(unexplained)} unexplained.",
+        "",
+        "| departure | disagreements | example (rule on event) |",
+        "|---|---:|---|",
+    ]
+    for reason, items in sorted(by_reason.items()):
+        report.append(f"| {reason} | {len(items)} | {items[0]['title']} on `{items[0]['event']}` |")
+    report += ["", "| rule | id | both | trailgate only | pySigma/DuckDB only |", "|---|---|---:|---:|---:|"]
+    for title, rid, both, mine, theirs in rows:
+        report.append(f"| {title} | `{rid}` | {both} | {mine} | {theirs} |")
+    report_text = "\n".join(report) + "\n"
     if args.report:
-        with open(args.report, "w") as f:
-            f.write(f"{len(rules)} rules over {len(events)} events; {agree} rules in full agreement; "
-                    f"{sum(r[2] for r in rows)} matches in both; {len(explained)} disagreements, each explained by a "
-                    f"departure of the backend from Sigma; {len(unexplained)} unexplained.\n\n")
-            f.write("| departure | disagreements | example (rule on event) |\n|---|---:|---|\n")
-            for reason, items in sorted(by_reason.items()):
-                f.write(f"| {reason} | {len(items)} | {items[0]['title']} on `{items[0]['event']}` |\n")
-            f.write("\n| rule | id | both | trailgate only | pySigma/DuckDB only |\n|---|---|---:|---:|---:|\n")
-            for title, rid, both, mine, theirs in rows:
-                f.write(f"| {title} | `{rid}` | {both} | {mine} | {theirs} |\n")
+        open(args.report, "w").write(report_text)
+    begin, end = "<!-- sigma-differential:begin -->\n", "<!-- sigma-differential:end -->"
+    if args.update_doc or args.check_doc:
+        doc = open(args.doc).read()
+        if begin not in doc or end not in doc:
+            sys.exit(f"{args.doc} has no {begin.strip()} ... {end} section")
+        head, rest = doc.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        updated = head + begin + report_text + end + tail
+        if args.update_doc:
+            open(args.doc, "w").write(updated)
+        elif updated != doc:
+            print(f"{args.doc}: the measured Sigma section is stale; run scripts/sigma_differential.py --update-doc")
+            sys.exit(1)
     if args.write_unexplained:
         json.dump(unexplained, open(args.write_unexplained, "w"), indent=1)
     for d in unexplained[:50]:

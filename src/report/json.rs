@@ -14,16 +14,11 @@ use super::{counts_by_severity, Context, Report};
 pub struct Json;
 
 impl Report for Json {
-    fn render(
-        &self,
-        result: &ScanResult,
-        _cx: &Context<'_>,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
+    fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         let mut document = json!({
             "tool": tool(),
             "summary": summary(result),
-            "findings": result.findings.iter().map(finding).collect::<Vec<_>>(),
+            "findings": result.findings.iter().map(|f| finding(f, cx)).collect::<Vec<_>>(),
             "errors": result.errors.iter().map(error).collect::<Vec<_>>(),
             "skipped": result.skipped.iter().map(skipped).collect::<Vec<_>>(),
         });
@@ -70,7 +65,9 @@ pub(super) fn summary(result: &ScanResult) -> Value {
     summary
 }
 
-pub(super) fn finding(finding: &Finding) -> Value {
+/// A finding; findings of Sigma rules also carry the rule's Sigma metadata (the Detection Rule
+/// License asks that the author travel with every result).
+pub(super) fn finding(finding: &Finding, cx: &Context<'_>) -> Value {
     let mut value = json!({
         "rule_id": finding.rule_id,
         "severity": finding.severity.as_str(),
@@ -95,6 +92,21 @@ pub(super) fn finding(finding: &Finding) -> Value {
     });
     if let Some(state) = finding.baseline {
         value["baseline"] = json!(state.as_str());
+    }
+    if let Some(rule) = cx.rules.get(&finding.rule_id) {
+        if let Some(sigma) = &rule.sigma {
+            value["sigma"] = json!({
+                "id": sigma.id,
+                "status": sigma.status,
+                "author": sigma.author,
+                "level": sigma.level,
+                "date": sigma.date,
+                "modified": sigma.modified,
+                "tags": rule.tags,
+                "references": rule.references,
+                "falsepositives": sigma.false_positives,
+            });
+        }
     }
     value
 }

@@ -14,14 +14,9 @@ use super::{Context, Report};
 pub struct JsonLines;
 
 impl Report for JsonLines {
-    fn render(
-        &self,
-        result: &ScanResult,
-        _cx: &Context<'_>,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
+    fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         for f in &result.findings {
-            line(out, "finding", finding(f))?;
+            line(out, "finding", finding(f, cx))?;
         }
         for e in &result.errors {
             line(out, "error", error(e))?;

@@ -161,6 +161,18 @@ struct DescriptorProperties {
     tags: Vec<String>,
     #[serde(rename = "security-severity")]
     security_severity: &'static str,
+    /// Sigma rules keep their metadata; the Detection Rule License requires the author.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sigma: Option<SigmaProperties>,
+}
+
+#[derive(Serialize)]
+struct SigmaProperties {
+    id: Option<String>,
+    status: Option<String>,
+    author: Option<String>,
+    level: Option<String>,
+    falsepositives: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -370,6 +382,13 @@ fn descriptor(rule: &Rule) -> Descriptor<'_> {
         properties: DescriptorProperties {
             tags,
             security_severity: security_severity(rule.severity),
+            sigma: rule.sigma.as_ref().map(|sigma| SigmaProperties {
+                id: sigma.id.clone(),
+                status: sigma.status.clone(),
+                author: sigma.author.clone(),
+                level: sigma.level.clone(),
+                falsepositives: sigma.false_positives.clone(),
+            }),
         },
     }
 }
@@ -413,6 +432,20 @@ fn help(rule: &Rule) -> Help {
             text.push_str(&line);
             markdown.push_str(&line);
         }
+    }
+    if let Some(sigma) = &rule.sigma {
+        if !sigma.false_positives.is_empty() {
+            text.push_str("\nFalse positives:\n");
+            markdown.push_str("\n**False positives**\n\n");
+            for fp in &sigma.false_positives {
+                text.push_str(&format!("- {fp}\n"));
+                markdown.push_str(&format!("- {fp}\n"));
+            }
+        }
+        let author = sigma.author.as_deref().unwrap_or("unknown");
+        let line = format!("\nSigma rule by {author}, under the Detection Rule License 1.1.\n");
+        text.push_str(&line);
+        markdown.push_str(&line);
     }
     Help { text, markdown }
 }

@@ -132,3 +132,27 @@ pub fn assert_valid_junit(file: &std::path::Path) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The third-party corpus (`../shared/corpus` beside the checkout, or `TRAILGATE_CORPUS`).
+/// Missing: a failure under `CI=true`, otherwise `None` with a loud note so the caller skips.
+pub fn corpus_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("TRAILGATE_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+        });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "the corpus is missing at {}: set TRAILGATE_CORPUS",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: the corpus is missing at {}; set TRAILGATE_CORPUS to run this test",
+        dir.display()
+    );
+    None
+}
