@@ -22,14 +22,19 @@ fn main() {
         .filter(|e| !e.path().to_string_lossy().contains("CloudTrail-Digest"))
         .map(|e| e.into_path())
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
     let started = std::time::Instant::now();
     let bytes: u64 = pool.install(|| {
         files
             .par_iter()
             .map(|path| {
                 let file = std::fs::File::open(path).expect("open");
-                let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(256 * 1024, file));
+                let mut decoder = flate2::read::MultiGzDecoder::new(
+                    std::io::BufReader::with_capacity(256 * 1024, file),
+                );
                 let mut buffer = vec![0u8; 256 * 1024];
                 let mut total = 0u64;
                 loop {

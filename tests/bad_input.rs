@@ -114,7 +114,7 @@ fn records_that_are_not_objects_keep_the_rest_of_the_file() {
         .collect();
     assert_eq!(
         from_file.len(),
-        4,
+        common::SEED_FINDINGS,
         "the good record between the bad ones is evaluated"
     );
     assert!(from_file.iter().all(|f| f["record"] == 1));
@@ -144,7 +144,7 @@ fn a_bad_json_lines_line() {
         .filter(|f| f["file"] == "fixtures/bad/bad-line.jsonl")
         .map(|f| f["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, vec![1, 1, 1, 1]);
+    assert_eq!(lines, vec![1; common::SEED_FINDINGS]);
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn a_file_over_the_size_limit() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
         doc["findings"].as_array().unwrap().len(),
-        4,
+        common::SEED_FINDINGS,
         "the small gzip file is still scanned"
     );
     assert_eq!(doc["errors"][0]["file"], big);
@@ -223,7 +223,10 @@ fn symlink_loops_are_reported_and_the_walk_goes_on() {
     let run = trailgate(&["scan", "--format", "json", sub.to_str().unwrap()]);
     assert_eq!(run.code, 3);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(doc["findings"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        doc["findings"].as_array().unwrap().len(),
+        common::SEED_FINDINGS
+    );
     assert!(
         doc["errors"][0]["message"]
             .as_str()

@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{rule_ids, scan_json, trailgate, SEED_FILE};
+use common::{rule_ids, scan_json, trailgate, SEED_FILE, SEED_FINDINGS};
 use serde_json::Value;
 
 #[test]
-fn seed_event_raises_exactly_the_four_expected_findings() {
+fn seed_event_raises_exactly_the_expected_findings() {
     let (code, doc) = scan_json(&["fixtures/trails"]);
     assert_eq!(code, 1, "findings at or above the default --fail-on info");
     assert_eq!(
@@ -16,6 +16,11 @@ fn seed_event_raises_exactly_the_four_expected_findings() {
             "autoscaling-launch-configuration-monitoring-disabled",
             "autoscaling-launch-configuration-unencrypted-ebs",
             "autoscaling-root-launch-configuration",
+            // The root user used a long-term access key (AKIA...) and made a change: the threat,
+            // activity and CIS packs say so, and nothing else fires.
+            "aws-long-term-access-key-used",
+            "aws-root-activity",
+            "cis-root-account-usage",
         ]
     );
     for finding in doc["findings"].as_array().unwrap() {
@@ -33,7 +38,7 @@ fn seed_event_raises_exactly_the_four_expected_findings() {
     assert_eq!(summary["files_skipped"], 1, "the digest file");
     assert_eq!(summary["files_failed"], 0);
     assert_eq!(summary["events"], 3);
-    assert_eq!(summary["rules"], 9);
+    assert_eq!(summary["rules"], builtin_count());
     assert_eq!(doc["skipped"][0]["reason"], "CloudTrail digest file");
 }
 
@@ -142,7 +147,7 @@ fn jsonl_lines_carry_the_fields_scripts_rely_on() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let findings: Vec<&Value> = lines.iter().filter(|l| l["type"] == "finding").collect();
-    assert_eq!(findings.len(), 4);
+    assert_eq!(findings.len(), SEED_FINDINGS);
     for finding in findings {
         for key in ["rule_id", "severity", "event_id", "file", "record"] {
             assert!(!finding[key].is_null(), "{key} in {finding}");
@@ -153,14 +158,15 @@ fn jsonl_lines_carry_the_fields_scripts_rely_on() {
         .any(|l| l["type"] == "error" && l["file"] == "fixtures/bad/empty.json"));
     assert!(lines.iter().any(|l| l["type"] == "skipped"));
     assert_eq!(lines.last().unwrap()["type"], "summary");
-    assert_eq!(lines.last().unwrap()["findings"], 4);
+    assert_eq!(lines.last().unwrap()["findings"], SEED_FINDINGS);
 }
 
 #[test]
 fn stdin_plain_and_gzip() {
     let event = std::fs::read("fixtures/events/launch-configuration-public-ip.json").unwrap();
     let seed_gz = std::fs::read(SEED_FILE).unwrap();
-    for (input, expected) in [(event, 1), (seed_gz, 4)] {
+    // The single event: a public-IP launch configuration made with a long-term access key.
+    for (input, expected) in [(event, 2), (seed_gz, SEED_FINDINGS)] {
         let output = assert_cmd::Command::cargo_bin("trailgate")
             .unwrap()
             .args(["scan", "--format", "json", "-"])
@@ -179,7 +185,7 @@ fn gzip_is_detected_without_a_gz_name() {
     let path = dir.path().join("trail.json");
     std::fs::copy(SEED_FILE, &path).unwrap();
     let (_, doc) = scan_json(&[path.to_str().unwrap()]);
-    assert_eq!(rule_ids(&doc).len(), 4);
+    assert_eq!(rule_ids(&doc).len(), SEED_FINDINGS);
 }
 
 #[test]
@@ -197,12 +203,12 @@ fn output_file_and_text_summary() {
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
-    assert_eq!(rule_ids(&doc).len(), 4);
+    assert_eq!(rule_ids(&doc).len(), SEED_FINDINGS);
 
     let text = trailgate(&["scan", "fixtures/trails"]);
     assert!(
         text.stdout
-            .contains("Summary: 4 findings (2 high, 1 medium, 1 low)"),
+            .contains("Summary: 7 findings (3 high, 1 medium, 2 low, 1 info)"),
         "{}",
         text.stdout
     );
@@ -258,8 +264,51 @@ message: '{userIdentity.arn} created launch configuration {requestParameters.lau
         1
     );
     let (_, extended) = scan_json(&["--rules", rules, "--builtin", "fixtures/trails"]);
-    assert_eq!(rule_ids(&extended).len(), 5);
-    assert_eq!(extended["summary"]["rules"], 10);
+    assert_eq!(rule_ids(&extended).len(), SEED_FINDINGS + 1);
+    assert_eq!(extended["summary"]["rules"], builtin_count() + 1);
+}
+
+/// The number of built-in rules (one per file under rules/).
+fn builtin_count() -> usize {
+    trailgate::rule::load_builtin()
+        .expect("built-in rules")
+        .len()
+}
+
+#[test]
+fn rules_list_filters() {
+    let cis = trailgate(&["rules", "list", "--pack", "aws/cis", "--format", "json"]);
+    let rules: Value = serde_json::from_str(&cis.stdout).unwrap();
+    assert_eq!(rules.as_array().unwrap().len(), 15);
+    assert!(rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["compliance"]["cis-aws-foundations-v5.0.0"].is_array()));
+    let critical = trailgate(&["rules", "list", "--severity", "critical", "--tag", "root"]);
+    assert_eq!(
+        critical.stdout,
+        "critical aws-root-access-key-created  Access key created for the root user\n1 rules\n"
+    );
+    let securityhub = trailgate(&[
+        "rules",
+        "list",
+        "--framework",
+        "aws-securityhub",
+        "--pack",
+        "aws/cis",
+    ]);
+    assert!(
+        securityhub.stdout.ends_with("14 rules\n"),
+        "{}",
+        securityhub.stdout
+    );
+    // `scan` takes the same filters: only the CIS root-usage rule fires on the seed event.
+    let (_, doc) = scan_json(&["--pack", "aws/cis", "fixtures/trails"]);
+    assert_eq!(rule_ids(&doc), vec!["cis-root-account-usage"]);
+    assert_eq!(doc["summary"]["rules"], 15);
+    let bad = trailgate(&["rules", "list", "--severity", "severe"]);
+    assert_eq!(bad.code, 2);
 }
 
 #[test]
@@ -269,16 +318,22 @@ fn rules_list_and_validate() {
     assert!(list
         .stdout
         .contains("autoscaling-launch-configuration-unencrypted-ebs"));
-    assert!(list.stdout.ends_with("9 rules\n"));
+    let count = builtin_count();
+    assert!(list.stdout.ends_with(&format!("{count} rules\n")));
     let json = trailgate(&["rules", "list", "--format", "json"]);
     let rules: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(rules.as_array().unwrap().len(), 9);
-    assert_eq!(rules[0]["pack"], "aws/autoscaling");
+    assert_eq!(rules.as_array().unwrap().len(), count);
+    for pack in ["aws/activity", "aws/autoscaling", "aws/cis", "aws/threats"] {
+        assert!(
+            rules.as_array().unwrap().iter().any(|r| r["pack"] == pack),
+            "{pack}"
+        );
+    }
 
     let valid = trailgate(&["rules", "validate", "rules"]);
     assert_eq!(
-        (valid.code, valid.stdout.as_str()),
-        (0, "ok: 9 rules in 9 files\n")
+        (valid.code, valid.stdout),
+        (0, format!("ok: {count} rules in {count} files\n"))
     );
     let builtin = trailgate(&["rules", "validate"]);
     assert_eq!(builtin.code, 0);

@@ -55,6 +55,34 @@ pub struct RuleSelection {
     pub builtin: bool,
 }
 
+/// Which of the loaded rules to keep.
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Keep rules of this pack (`aws/cis`) or of the packs under it (`aws`). Repeatable: any
+    #[arg(long = "pack", value_name = "PACK")]
+    pub packs: Vec<String>,
+    /// Keep rules with this tag (`iam`, `attack.t1078`). Repeatable: any
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Keep rules of this severity or more serious
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub severity: Option<SeverityArg>,
+    /// Keep rules mapped to this compliance framework: a key of `compliance`
+    /// (`cis-aws-foundations-v5.0.0`) or its name without version (`cis-aws-foundations`).
+    /// Repeatable: any
+    #[arg(long = "framework", value_name = "NAME")]
+    pub frameworks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Trail files or directories (searched recursively); `-` reads standard input
@@ -62,6 +90,8 @@ pub struct ScanArgs {
     pub paths: Vec<String>,
     #[command(flatten)]
     pub selection: RuleSelection,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Output format of the report on standard output, or of a bare `--output PATH` [default: text]
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -122,9 +152,18 @@ pub struct TestArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub selection: RuleSelection,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
-    pub format: ListFormat,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format (`markdown` is the catalog in docs/rules-catalog.md)
+    #[arg(long, value_enum, default_value_t = CatalogFormat::Text)]
+    pub format: CatalogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

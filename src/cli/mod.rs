@@ -11,8 +11,8 @@ use serde_json::json;
 
 pub use args::Cli;
 use args::{
-    ColorArg, Command, ExplainArgs, FailOn, FormatArg, ListArgs, ListFormat, RuleSelection,
-    RulesCommand, ScanArgs, TestArgs, ValidateArgs,
+    CatalogFormat, ColorArg, Command, ExplainArgs, FailOn, FilterArgs, FormatArg, ListArgs,
+    ListFormat, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs, ValidateArgs,
 };
 
 use crate::baseline;
@@ -100,6 +100,27 @@ pub fn load_rules(
             errors.append(&mut compile_errors);
             Err(errors)
         }
+    }
+}
+
+/// Keeps the rules the filter flags ask for.
+fn filter_rules(rules: RuleSet, args: &FilterArgs) -> RuleSet {
+    let filter = rule::RuleFilter {
+        packs: args.packs.clone(),
+        tags: args.tags.clone(),
+        min_severity: args.severity.map(|s| match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }),
+        frameworks: args.frameworks.clone(),
+    };
+    if filter.is_empty() {
+        rules
+    } else {
+        RuleSet::new(filter.apply(rules.rules().to_vec()))
     }
 }
 
@@ -192,7 +213,7 @@ fn run_scan(
         }
     };
     let rules = match load_rules(&args.selection, stderr) {
-        Ok(rules) => rules,
+        Ok(rules) => filter_rules(rules, &args.filter),
         Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
     };
     let baseline = match &args.baseline {
@@ -321,11 +342,14 @@ fn run_list(
     stderr: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let rules = match load_rules(&args.selection, stderr) {
-        Ok(rules) => rules,
+        Ok(rules) => filter_rules(rules, &args.filter),
         Err(errors) => return write_rule_errors(stderr, &errors, ""),
     };
     match args.format {
-        ListFormat::Text => {
+        CatalogFormat::Markdown => {
+            stdout.write_all(report::catalog::markdown(rules.rules()).as_bytes())?;
+        }
+        CatalogFormat::Text => {
             let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
             for rule in rules.rules() {
                 writeln!(
@@ -339,7 +363,7 @@ fn run_list(
             let n = rules.rules().len();
             writeln!(stdout, "{n} {}", if n == 1 { "rule" } else { "rules" })?;
         }
-        ListFormat::Json => {
+        CatalogFormat::Json => {
             let list: Vec<_> = rules
                 .rules()
                 .iter()

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::rule::cidr::Cidr;
 use crate::rule::condition::{
-    Condition, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp, TextView,
+    Condition, InterpolatedOp, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp,
+    TextView,
 };
 use crate::rule::template::{Part, Template};
 
@@ -47,12 +48,33 @@ fn eval<L: Location>(condition: &Condition, root: (&Value, L), current: (&Value,
                 ItemQuantifier::Every => !items.is_empty() && items.iter().all(holds),
             }
         }
-        Condition::Predicate(predicate) => {
-            let reference = reference_nodes(predicate, root.clone(), current.clone());
+        Condition::Json { path, condition } => {
             let mut nodes = Vec::new();
-            select(&predicate.path, root, current, &mut nodes);
-            predicate_holds(predicate, nodes.iter().map(|(v, _)| *v), &reference)
+            select(path, root.clone(), current, &mut nodes);
+            nodes.into_iter().any(|(node, at)| {
+                decode_json(node)
+                    .is_some_and(|doc| eval(condition, root.clone(), (doc.as_ref(), at.clone())))
+            })
         }
+        Condition::Predicate(predicate) => {
+            let mut nodes = Vec::new();
+            select(&predicate.path, root.clone(), current, &mut nodes);
+            predicate_holds(predicate, nodes.iter().map(|(v, _)| *v), root.0)
+        }
+    }
+}
+
+/// The document a `json` condition tests: a string holding JSON, parsed; an object or array as
+/// it is (some services log the same field either way). Anything else has no document.
+pub(super) fn decode_json(node: &Value) -> Option<std::borrow::Cow<'_, Value>> {
+    use std::borrow::Cow;
+    match node {
+        Value::String(text) => serde_json::from_str::<Value>(text)
+            .ok()
+            .filter(|doc| doc.is_object() || doc.is_array())
+            .map(Cow::Owned),
+        Value::Object(_) | Value::Array(_) => Some(Cow::Borrowed(node)),
+        _ => None,
     }
 }
 
@@ -73,31 +95,18 @@ fn items_of<'a, L: Location>(
 pub(super) fn predicate_holds<'a>(
     predicate: &Predicate,
     mut nodes: impl ExactSizeIterator<Item = &'a Value>,
-    reference: &[&Value],
+    event: &Value,
 ) -> bool {
     if let Test::Exists(expected) = predicate.test {
         return (nodes.len() > 0) == expected;
     }
     match predicate.quantifier {
-        Quantifier::Any => nodes.any(|n| test(predicate, n, reference)),
-        Quantifier::All => nodes.len() > 0 && nodes.all(|n| test(predicate, n, reference)),
-        Quantifier::None => !nodes.any(|n| test(predicate, n, reference)),
+        Quantifier::Any => nodes.any(|n| test(predicate, n, event)),
+        Quantifier::All => nodes.len() > 0 && nodes.all(|n| test(predicate, n, event)),
+        Quantifier::None => !nodes.any(|n| test(predicate, n, event)),
     }
 }
 
-/// The nodes an `equals_field` test compares with; empty for every other test.
-pub(super) fn reference_nodes<'a, L: Location>(
-    predicate: &Predicate,
-    root: (&'a Value, L),
-    current: (&'a Value, L),
-) -> Vec<&'a Value> {
-    let Test::EqualsField(path) = &predicate.test else {
-        return Vec::new();
-    };
-    let mut nodes = Vec::new();
-    select(path, root, current, &mut nodes);
-    nodes.into_iter().map(|(v, _)| v).collect()
-}
 /// EC2 writes list members of scalars as `{"tag": N, "content": value}`: tests see `value`.
 fn scalar_view(value: &Value) -> &Value {
     if let Value::Object(members) = value {
@@ -110,9 +119,8 @@ fn scalar_view(value: &Value) -> &Value {
     value
 }
 
-/// Does one selected node pass the predicate's test? `reference` holds the nodes an
-/// `equals_field` test compares with.
-pub fn test(predicate: &Predicate, node: &Value, reference: &[&Value]) -> bool {
+/// Does one selected node pass the predicate's test? `event` fills interpolated values.
+pub fn test(predicate: &Predicate, node: &Value, event: &Value) -> bool {
     let ci = predicate.case_insensitive;
     let node = scalar_view(node);
     let text = text_of(node, predicate.text);
@@ -140,17 +148,27 @@ pub fn test(predicate: &Predicate, node: &Value, reference: &[&Value]) -> bool {
         Test::InCidr(networks) => text
             .and_then(|s| Cidr::parse(&s).ok())
             .is_some_and(|addr| networks.iter().any(|net| net.contains(&addr))),
-        Test::EqualsField(_) => text.is_some_and(|s| {
-            reference.iter().any(|other| {
-                text_of(scalar_view(other), TextView::All).is_some_and(|o| {
-                    if ci {
-                        o.to_lowercase() == s.to_lowercase()
-                    } else {
-                        o == s
-                    }
-                })
-            })
-        }),
+        Test::Interpolated { op, template } => {
+            // Sigma's view (objects and arrays as JSON text) where the rule asks for it.
+            let own = match predicate.text {
+                TextView::All => text_of(node, TextView::All).map(Cow::into_owned),
+                _ => scalar_text(node),
+            };
+            let (Some(text), Some(value)) = (own, render_strict(template, event)) else {
+                return false;
+            };
+            let (text, value) = if ci {
+                (text.to_lowercase(), value.to_lowercase())
+            } else {
+                (text, value)
+            };
+            match op {
+                InterpolatedOp::Equals => text == value,
+                InterpolatedOp::Text(TextOp::Contains) => text.contains(&value),
+                InterpolatedOp::Text(TextOp::StartsWith) => text.starts_with(&value),
+                InterpolatedOp::Text(TextOp::EndsWith) => text.ends_with(&value),
+            }
+        }
     }
 }
 
@@ -175,6 +193,35 @@ fn text_equals(text: &str, literal: &Literal, ci: bool) -> bool {
         Literal::Bool(b) => text == if *b { "true" } else { "false" },
         Literal::Null => false,
     }
+}
+
+/// A string, number or boolean as text; `None` for null, objects and arrays.
+fn scalar_text(node: &Value) -> Option<String> {
+    match scalar_view(node) {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Fills a template for comparison: `None` when a placeholder selects nothing or null.
+fn render_strict(template: &Template, event: &Value) -> Option<String> {
+    let mut out = String::new();
+    for part in &template.parts {
+        match part {
+            Part::Text(text) => out.push_str(text),
+            Part::Field(path) => {
+                let mut nodes = Vec::new();
+                select(path, (event, ()), (event, ()), &mut nodes);
+                let texts: Option<Vec<String>> =
+                    nodes.iter().map(|(value, ())| scalar_text(value)).collect();
+                let texts = texts.filter(|t| !t.is_empty())?;
+                out.push_str(&texts.join(", "));
+            }
+        }
+    }
+    Some(out)
 }
 
 fn equals(node: &Value, literal: &Literal, ci: bool) -> bool {
@@ -402,6 +449,70 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn interpolated_values_compare_with_other_fields() {
+        let event = json!({
+            "userIdentity": {"arn": "arn:aws:iam::1:user/alice"},
+            "requestParameters": {"userName": "alice", "sourceRegion": "eu-west-1"},
+            "awsRegion": "us-east-1",
+            "n": 12,
+            "other": {"userName": "bob", "id": "12"}
+        });
+        let ends = "path: $.userIdentity.arn\nends_with: 'user/{requestParameters.userName}'\ninterpolate: true";
+        assert!(holds(ends, &event));
+        let bob = "path: $.userIdentity.arn\nends_with: 'user/{other.userName}'\ninterpolate: true";
+        assert!(!holds(bob, &event));
+        // A placeholder that selects nothing fails the test (so `not` of it holds).
+        let missing =
+            "path: $.userIdentity.arn\nends_with: 'user/{nothing.here}'\ninterpolate: true";
+        assert!(!holds(missing, &event));
+        assert!(holds(
+            &format!("not:\n  {}", missing.replace('\n', "\n  ")),
+            &event
+        ));
+        let region =
+            "path: $.requestParameters.sourceRegion\nequals: '{awsRegion}'\ninterpolate: true";
+        assert!(!holds(region, &event));
+        // Numbers compare as their text; case_insensitive applies to both sides.
+        assert!(holds(
+            "path: $.n\nequals: '{other.id}'\ninterpolate: true",
+            &event
+        ));
+        assert!(holds(
+            "path: $.userIdentity.arn\nstarts_with: 'ARN:AWS:IAM::1:'\ninterpolate: true\ncase_insensitive: true",
+            &event
+        ));
+        assert!(holds(
+            "path: $.userIdentity.arn\ncontains: ':{n}'\ninterpolate: true",
+            &json!({"userIdentity": {"arn": "arn:aws:iam::12:root"}, "n": 12})
+        ));
+    }
+
+    #[test]
+    fn json_documents_in_strings() {
+        let policy = r#"{"Statement": [{"Effect": "Allow", "Principal": "*"}]}"#;
+        let cond = "json:\n  path: $.p\n  where:\n    some:\n      path: '@.Statement'\n      where: {path: '@.Principal', equals: '*'}";
+        assert!(holds(cond, &json!({"p": policy})));
+        // The same document logged as an object.
+        assert!(holds(
+            cond,
+            &json!({"p": {"Statement": {"Effect": "Allow", "Principal": "*"}}})
+        ));
+        assert!(!holds(cond, &json!({"p": "not json"})));
+        assert!(!holds(cond, &json!({"p": ""})));
+        assert!(!holds(cond, &json!({"q": policy})));
+        assert!(!holds(
+            cond,
+            &json!({"p": r#"{"Statement": [{"Principal": {"Service": "ec2.amazonaws.com"}}]}"#})
+        ));
+        // `$` still names the event inside the document.
+        let root = "json:\n  path: $.p\n  where: {path: $.k, equals: 1}";
+        assert!(holds(root, &json!({"p": "{}", "k": 1})));
+        let evidence =
+            super::super::trace::trace(&condition(cond), &json!({"p": policy})).evidence();
+        assert_eq!(evidence[0].path, "$.p.Statement[0].Principal");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::rule::condition::{Condition, ItemQuantifier, Quantifier, Test};
 
-use super::eval::{predicate_holds, reference_nodes, test, Evidence};
+use super::eval::{decode_json, predicate_holds, test, Evidence};
 use super::select::{list_items, select};
 
 /// One node of the condition tree, evaluated.
@@ -132,18 +132,54 @@ fn walk(condition: &Condition, root: &(&Value, String), current: (&Value, String
                 children,
             }
         }
+        Condition::Json { path, condition } => {
+            let mut nodes = Vec::new();
+            select(path, root.clone(), current.clone(), &mut nodes);
+            let selected: Vec<Selected> = nodes
+                .iter()
+                .map(|(v, at)| Selected {
+                    path: at.clone(),
+                    value: Some((*v).clone()),
+                    passed: None,
+                })
+                .collect();
+            let children: Vec<Trace> = nodes
+                .iter()
+                .filter_map(|(node, at)| {
+                    let doc = decode_json(node)?;
+                    let inner = walk(condition, root, (doc.as_ref(), at.clone()));
+                    Some(Trace {
+                        label: format!("document {at}"),
+                        holds: inner.holds,
+                        node: NodeKind::Item,
+                        selected: Vec::new(),
+                        children: vec![inner],
+                    })
+                })
+                .collect();
+            Trace {
+                label: format!("json {path}"),
+                holds: children.iter().any(|c| c.holds),
+                node: NodeKind::Items,
+                selected: if selected.is_empty() {
+                    vec![missing(&path.text, path.relative, &current.1)]
+                } else {
+                    selected
+                },
+                children,
+            }
+        }
         Condition::Predicate(predicate) => {
-            let reference = reference_nodes(predicate, root.clone(), current.clone());
             let mut nodes = Vec::new();
             select(&predicate.path, root.clone(), current.clone(), &mut nodes);
-            let holds = predicate_holds(predicate, nodes.iter().map(|(v, _)| *v), &reference);
+            let holds = predicate_holds(predicate, nodes.iter().map(|(v, _)| *v), root.0);
             let exists_test = matches!(predicate.test, Test::Exists(_));
             let mut selected: Vec<Selected> = nodes
                 .iter()
                 .map(|(v, at)| Selected {
                     path: at.clone(),
                     value: Some((*v).clone()),
-                    passed: (!exists_test).then(|| test(predicate, v, &reference)),
+                    passed: (!exists_test).then(|| test(predicate, v, root.0)),
                 })
                 .collect();
             if selected.is_empty() {

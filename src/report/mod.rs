@@ -1,6 +1,7 @@
 //! Reports: each format is one file that renders a finished `ScanResult`. Formats never evaluate
 //! rules, never sort and never see threads.
 
+pub mod catalog;
 pub mod explain;
 mod json;
 mod jsonl;

@@ -7,7 +7,8 @@ use serde_saphyr::{Location, Spanned};
 
 use super::cidr::Cidr;
 use super::condition::{
-    CompareOp, Condition, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp, TextView,
+    CompareOp, Condition, InterpolatedOp, ItemQuantifier, Literal, Predicate, Quantifier, Test,
+    TextOp, TextView,
 };
 use super::error::{closest, RuleError};
 use super::path::Path;
@@ -36,7 +37,7 @@ const TEST_KEYS: [&str; 13] = [
     "lte",
     "in_cidr",
 ];
-const COMBINATOR_KEYS: [&str; 5] = ["all", "any", "not", "some", "every"];
+const COMBINATOR_KEYS: [&str; 6] = ["all", "any", "not", "some", "every", "json"];
 
 /// Compiles one parsed rule file. `file` names it in errors; `pack` is its directory.
 pub fn compile(spec: RuleSpec, file: &str, pack: &str) -> Result<Rule, Vec<RuleError>> {
@@ -344,13 +345,15 @@ impl Compiler<'_> {
                 "any" => spec.any.is_some(),
                 "not" => spec.not.is_some(),
                 "some" => spec.some.is_some(),
-                _ => spec.every.is_some(),
+                "every" => spec.every.is_some(),
+                _ => spec.json.is_some(),
             })
             .collect();
         let tests = present_tests(spec);
         let modifiers: Vec<&str> = [
             ("quantifier", spec.quantifier.is_some()),
             ("case_insensitive", spec.case_insensitive.is_some()),
+            ("interpolate", spec.interpolate.is_some()),
         ]
         .iter()
         .filter(|(_, present)| *present)
@@ -367,7 +370,7 @@ impl Compiler<'_> {
                     at,
                     key,
                     "empty condition",
-                    Some("write one of `all`, `any`, `not`, `some`, `every`, or a `path` with one test such as `equals`".into()),
+                    Some("write one of `all`, `any`, `not`, `some`, `every`, `json`, or a `path` with one test such as `equals`".into()),
                 );
                 None
             }
@@ -470,6 +473,19 @@ impl Compiler<'_> {
                 self.condition(inner, &format!("{key}.not"))
                     .map(|c| Condition::Not(Box::new(c)))
             }
+            "json" => {
+                let items = spec.json.as_ref()?;
+                let key = format!("{key}.json");
+                let path = self.path(&items.value.path, &format!("{key}.path"));
+                // Inside `json`, `@` is the parsed document.
+                self.items_depth += 1;
+                let condition = self.condition(&items.value.condition, &format!("{key}.where"));
+                self.items_depth -= 1;
+                Some(Condition::Json {
+                    path: path?,
+                    condition: Box::new(condition?),
+                })
+            }
             _ => {
                 let (items, quantifier) = if combinator == "some" {
                     (spec.some.as_ref()?, ItemQuantifier::Some)
@@ -504,7 +520,7 @@ impl Compiler<'_> {
                 self.error(
                     path.referenced,
                     key,
-                    format!("`{}` starts with `@`, the current item, but no `some` or `every` encloses it", parsed.text),
+                    format!("`{}` starts with `@`, the current item, but no `some`, `every` or `json` encloses it", parsed.text),
                     Some(format!("use `${}` for a path from the event", &parsed.text[1..])),
                 );
                 None
@@ -542,6 +558,21 @@ impl Compiler<'_> {
             );
         }
         let test_key_path = format!("{key}.{test_key}");
+        if spec.interpolate == Some(true) {
+            let test = self.interpolated(spec, test_key, &test_key_path, path_spec.referenced);
+            let quantifier = match spec.quantifier {
+                None | Some(QuantifierSpec::Any) => Quantifier::Any,
+                Some(QuantifierSpec::All) => Quantifier::All,
+                Some(QuantifierSpec::None) => Quantifier::None,
+            };
+            return Some(Predicate {
+                path: path?,
+                quantifier,
+                test: test?,
+                case_insensitive,
+                text: TextView::Native,
+            });
+        }
         let test = match test_key {
             "exists" => spec.exists.map(Test::Exists),
             "is_null" => spec.is_null.map(Test::IsNull),
@@ -661,6 +692,68 @@ impl Compiler<'_> {
             case_insensitive,
             text: TextView::Native,
         })
+    }
+}
+
+impl Compiler<'_> {
+    /// `interpolate: true`: the text value of equals / contains / starts_with / ends_with is a
+    /// template filled from the event.
+    fn interpolated(
+        &mut self,
+        spec: &ConditionSpec,
+        test_key: &str,
+        key: &str,
+        at: Location,
+    ) -> Option<Test> {
+        let (op, value) = match test_key {
+            "equals" => (
+                InterpolatedOp::Equals,
+                match spec.equals.as_ref().map(|v| (&v.value, v.referenced)) {
+                    Some((LiteralSpec::String(text), at)) => Some((text.clone(), at)),
+                    _ => None,
+                },
+            ),
+            "contains" => (
+                InterpolatedOp::Text(TextOp::Contains),
+                spec.contains
+                    .as_ref()
+                    .map(|v| (v.value.clone(), v.referenced)),
+            ),
+            "starts_with" => (
+                InterpolatedOp::Text(TextOp::StartsWith),
+                spec.starts_with
+                    .as_ref()
+                    .map(|v| (v.value.clone(), v.referenced)),
+            ),
+            "ends_with" => (
+                InterpolatedOp::Text(TextOp::EndsWith),
+                spec.ends_with
+                    .as_ref()
+                    .map(|v| (v.value.clone(), v.referenced)),
+            ),
+            _ => (InterpolatedOp::Equals, None),
+        };
+        let Some((text, value_at)) = value else {
+            self.error(
+                at,
+                key,
+                format!("`interpolate` applies to a text value of equals, contains, starts_with or ends_with, not to `{test_key}`"),
+                Some("remove `interpolate`, or compare text built from the event with one of those tests".into()),
+            );
+            return None;
+        };
+        match Template::parse(&text) {
+            Ok(template) => Some(Test::Interpolated { op, template }),
+            Err(err) => {
+                self.error(
+                    value_at,
+                    key,
+                    format!("invalid interpolated value: {err}"),
+                    Some("placeholders are `{path}` filled from the event, e.g. `user/{responseElements.accessKey.userName}`".into()),
+                );
+                None
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use regex::Regex;
 
 use super::cidr::Cidr;
 use super::path::Path;
+use super::template::Template;
 
 /// A boolean tree over predicates.
 #[derive(Debug, Clone)]
@@ -22,6 +23,14 @@ pub enum Condition {
     /// `condition` is evaluated with `@` bound to each item.
     Items {
         quantifier: ItemQuantifier,
+        path: Path,
+        condition: Box<Condition>,
+    },
+    /// Tests a JSON document written as a string (an IAM policy in `policyDocument`, say):
+    /// `path` selects strings, each is parsed (objects and arrays are taken as they are), and
+    /// `condition` is evaluated with `@` bound to the document. True when it holds for at least
+    /// one of them; a string that is not JSON is skipped.
+    Json {
         path: Path,
         condition: Box<Condition>,
     },
@@ -97,8 +106,29 @@ pub enum Test {
     Compare { op: CompareOp, value: f64 },
     /// The node is an IP address or CIDR block inside one of the networks.
     InCidr(Vec<Cidr>),
-    /// The node's text equals the text of a node another path selects (Sigma `fieldref`).
-    EqualsField(Path),
+    /// Compares the node's text with a value built from the event: `{path}` placeholders are
+    /// filled first (`ends_with: "user/{responseElements.accessKey.userName}"`). When a
+    /// placeholder selects nothing (or null) the test fails.
+    Interpolated {
+        op: InterpolatedOp,
+        template: Template,
+    },
+}
+
+/// How an interpolated value is compared with the node's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterpolatedOp {
+    Equals,
+    Text(TextOp),
+}
+
+impl InterpolatedOp {
+    pub fn key(self) -> &'static str {
+        match self {
+            InterpolatedOp::Equals => "equals",
+            InterpolatedOp::Text(op) => op.key(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +225,9 @@ impl fmt::Display for Test {
                 let networks: Vec<String> = networks.iter().map(ToString::to_string).collect();
                 write!(f, "in_cidr: [{}]", networks.join(", "))
             }
-            Test::EqualsField(path) => write!(f, "equals_field: {path}"),
+            Test::Interpolated { op, template } => {
+                write!(f, "{}: {:?} (interpolated)", op.key(), template.source())
+            }
         }
     }
 }

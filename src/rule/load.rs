@@ -386,7 +386,31 @@ mod tests {
             ),
             (
                 "condition:\n  path: '@.a'\n  exists: true\n",
-                "no `some` or `every` encloses it",
+                "no `some`, `every` or `json` encloses it",
+            ),
+            (
+                "condition:\n  path: $.a\n  gt: 1\n  interpolate: true\n",
+                "`interpolate` applies to a text value",
+            ),
+            (
+                "condition:\n  path: $.a\n  equals: 1\n  interpolate: true\n",
+                "`interpolate` applies to a text value",
+            ),
+            (
+                "condition:\n  path: $.a\n  ends_with: 'user/{b'\n  interpolate: true\n",
+                "invalid interpolated value",
+            ),
+            (
+                "condition:\n  all: []\n  interpolate: true\n",
+                "applies to a path test",
+            ),
+            (
+                "condition:\n  json: {path: a, where: {path: '@.b', exists: true}}\n",
+                "did you mean `$.a`",
+            ),
+            (
+                "condition:\n  json: {path: $.a, where: {}}\n",
+                "empty condition",
             ),
         ];
         for (condition, expected) in cases {

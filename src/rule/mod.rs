@@ -5,6 +5,7 @@ pub mod cidr;
 pub mod compile;
 pub mod condition;
 pub mod error;
+pub mod filter;
 pub mod load;
 pub mod path;
 pub mod schema;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 
 pub use condition::Condition;
 pub use error::RuleError;
+pub use filter::RuleFilter;
 pub use load::{load_builtin, load_paths, RuleFile};
 pub use severity::Severity;
 pub use template::Template;

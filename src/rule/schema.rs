@@ -106,6 +106,10 @@ impl JsonSchema for ConditionSpec {
         );
         predicate_properties.insert("quantifier".into(), quantifier);
         predicate_properties.insert(
+            "interpolate".into(),
+            json!({"type": "boolean", "description": "The text value of equals, contains, starts_with or ends_with is a template: `{path}` placeholders are filled from the event before comparing; a placeholder that selects nothing makes the test fail."}),
+        );
+        predicate_properties.insert(
             "case_insensitive".into(),
             json!({"type": "boolean", "description": "String tests ignore case (equals, one_of, regex, contains, starts_with, ends_with)."}),
         );
@@ -139,13 +143,14 @@ impl JsonSchema for ConditionSpec {
             "oneOf": exactly_one_test,
         });
         json_schema!({
-            "description": "A condition: exactly one of `all`, `any`, `not`, `some`, `every`, or a `path` with one test.",
+            "description": "A condition: exactly one of `all`, `any`, `not`, `some`, `every`, `json`, or a `path` with one test.",
             "oneOf": [
                 only("all", json!({"type": "array", "items": condition}), "True when every child is true."),
                 only("any", json!({"type": "array", "items": condition}), "True when at least one child is true."),
                 only("not", condition, "True when the child is false."),
                 only("some", items.clone(), "True when at least one item of the list satisfies `where`."),
-                only("every", items, "True when the list has items and every item satisfies `where`."),
+                only("every", items.clone(), "True when the list has items and every item satisfies `where`."),
+                only("json", items, "Parses the JSON document held in the string at `path` (an object or array there is taken as it is) and tests `where` with `@` bound to it; true when it holds for at least one document."),
                 predicate,
             ]
         })

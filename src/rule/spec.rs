@@ -136,10 +136,16 @@ pub struct ConditionSpec {
     pub not: Option<Box<Spanned<ConditionSpec>>>,
     pub some: Option<Box<Spanned<ItemsSpec>>>,
     pub every: Option<Box<Spanned<ItemsSpec>>>,
+    /// A JSON document held in a string field (IAM policies, for example): `path` selects the
+    /// string, which is parsed, and `where` is tested with `@` bound to the document.
+    pub json: Option<Box<Spanned<ItemsSpec>>>,
 
     pub path: Option<Spanned<String>>,
     pub quantifier: Option<QuantifierSpec>,
     pub case_insensitive: Option<bool>,
+    /// The test's text value is a template: `{path}` placeholders are filled from the event
+    /// before comparing (equals, contains, starts_with, ends_with).
+    pub interpolate: Option<bool>,
 
     pub exists: Option<bool>,
     pub is_null: Option<bool>,

@@ -79,6 +79,22 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// The template written back as text (placeholders as `{$.path}`).
+    pub fn source(&self) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(&text.replace('{', "{{").replace('}', "}}")),
+                Part::Field(path) => {
+                    out.push('{');
+                    out.push_str(&path.text);
+                    out.push('}');
+                }
+            }
+        }
+        out
+    }
+
     /// A template that is just this text.
     pub fn literal(text: &str) -> Template {
         Template {

@@ -7,9 +7,10 @@ use serde_json::Value;
 
 use crate::rule::cidr::Cidr;
 use crate::rule::condition::{
-    CompareOp, Condition, Literal, Predicate, Quantifier, Test, TextOp, TextView,
+    CompareOp, Condition, InterpolatedOp, Literal, Predicate, Quantifier, Test, TextOp, TextView,
 };
 use crate::rule::path::Path;
+use crate::rule::template::{Part, Template};
 
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
@@ -114,7 +115,16 @@ fn value_match(
         let other = value
             .as_str()
             .ok_or(format!("`{key}`: `fieldref` takes a field name"))?;
-        return Ok(predicate(Test::EqualsField(field_path(other)?), !cased));
+        let template = Template {
+            parts: vec![Part::Field(field_path(other)?)],
+        };
+        return Ok(predicate(
+            Test::Interpolated {
+                op: InterpolatedOp::Equals,
+                template,
+            },
+            !cased,
+        ));
     }
     if has("cidr") {
         let text = value.as_str().ok_or(format!(
