@@ -5,17 +5,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_valid_junit, assert_valid_sarif, trailgate as run_trailgate, SEED_FILE};
+use common::{
+    assert_valid_junit, assert_valid_sarif, trailgate_autoscaling as trailgate, SEED_FILE,
+};
 
-/// These tests count the Auto Scaling pack's findings only, so that other built-in packs do not
-/// change their numbers.
-fn trailgate(args: &[&str]) -> common::Run {
-    let mut all = args.to_vec();
-    if all.first() == Some(&"scan") {
-        all.splice(1..1, ["--pack", "aws/autoscaling"]);
-    }
-    run_trailgate(&all)
-}
 use serde_json::Value;
 
 const PUBLIC_IP: &str = "fixtures/events/launch-configuration-public-ip.json";

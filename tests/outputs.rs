@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_valid_junit, assert_valid_sarif, trailgate};
+use common::{assert_valid_junit, assert_valid_sarif, trailgate_autoscaling as trailgate};
 use serde_json::Value;
 
 #[test]

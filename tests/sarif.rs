@@ -6,7 +6,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_valid_sarif, sarif_errors, trailgate, trailgate_in, SEED_FILE};
+use common::{
+    assert_valid_sarif, sarif_errors, trailgate_autoscaling as trailgate,
+    trailgate_in_autoscaling as trailgate_in, SEED_FILE,
+};
 use serde_json::Value;
 
 fn sarif(args: &[&str]) -> (i32, Value) {
@@ -247,7 +250,14 @@ fn odd_file_names_and_standard_input_are_valid_uris() {
 
     let output = assert_cmd::Command::cargo_bin("trailgate")
         .unwrap()
-        .args(["scan", "--format", "sarif", "-"])
+        .args([
+            "scan",
+            "--pack",
+            "aws/autoscaling",
+            "--format",
+            "sarif",
+            "-",
+        ])
         .write_stdin(std::fs::read("fixtures/events/launch-configuration-public-ip.json").unwrap())
         .output()
         .unwrap();

@@ -288,7 +288,7 @@ fn rules_list_filters() {
     let critical = trailgate(&["rules", "list", "--severity", "critical", "--tag", "root"]);
     assert_eq!(
         critical.stdout,
-        "critical aws-root-access-key-created  Access key created for the root user\n1 rules\n"
+        "critical aws-root-access-key-created  Access key created for the root user\n1 rule\n"
     );
     let securityhub = trailgate(&[
         "rules",

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::trailgate;
+use common::trailgate_autoscaling as trailgate;
 
 /// (name, inputs, expected exit code)
 const SCANS: [(&str, &[&str], i32); 3] = [

@@ -162,3 +162,23 @@ pub fn corpus_dir() -> Option<std::path::PathBuf> {
     );
     None
 }
+
+/// `trailgate`, with `scan` limited to the built-in Auto Scaling pack unless the arguments bring
+/// their own `--rules`: for tests that count the seed fixtures' findings, so that other built-in
+/// packs do not change their numbers.
+pub fn trailgate_autoscaling(args: &[&str]) -> Run {
+    trailgate(&autoscaling_only(args))
+}
+
+/// As `trailgate_autoscaling`, run from `dir`.
+pub fn trailgate_in_autoscaling(dir: &std::path::Path, args: &[&str]) -> Run {
+    trailgate_in(dir, &autoscaling_only(args))
+}
+
+fn autoscaling_only<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    if all.first() == Some(&"scan") && !all.contains(&"--rules") {
+        all.splice(1..1, ["--pack", "aws/autoscaling"]);
+    }
+    all
+}
