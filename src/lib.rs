@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod cli;
 pub mod engine;
 pub mod exit;
+pub mod generate;
 pub mod report;
 pub mod rule;
 pub mod source;

@@ -22,13 +22,17 @@ use index::RuleIndex;
 
 use crate::baseline::BaselineSummary;
 use crate::rule::{Outcome, Rule, Severity};
-use crate::source::{Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped, TrailFile};
+use crate::source::records::{self, Record};
+use crate::source::{
+    check_record, Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped, TrailFile,
+};
 
 /// Compiled rules plus their index. Immutable and `Sync`: built once, shared by all workers.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     index: RuleIndex,
+    by_id: std::collections::HashMap<String, usize>,
 }
 
 /// What evaluating one event produced.
@@ -42,7 +46,16 @@ pub struct EventResult {
 impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> RuleSet {
         let index = RuleIndex::new(&rules);
-        RuleSet { rules, index }
+        let by_id = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        RuleSet {
+            rules,
+            index,
+            by_id,
+        }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -50,7 +63,7 @@ impl RuleSet {
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.by_id.get(id).map(|&i| &self.rules[i])
     }
 
     /// Evaluates every candidate rule on one event.
@@ -64,6 +77,22 @@ impl RuleSet {
         let source = event.get("eventSource").and_then(Value::as_str);
         let name = event.get("eventName").and_then(Value::as_str);
         self.index.candidates(source, name, candidates);
+        self.evaluate_candidates(event, origin, candidates, out);
+    }
+
+    /// The rules that may match an event with this `eventSource` and `eventName`, by index.
+    pub fn candidates(&self, source: Option<&str>, name: Option<&str>, out: &mut Vec<usize>) {
+        self.index.candidates(source, name, out);
+    }
+
+    /// Evaluates the given rules (indexes into `rules()`) on one event.
+    pub fn evaluate_candidates(
+        &self,
+        event: &Value,
+        origin: &Origin,
+        candidates: &[usize],
+        out: &mut EventResult,
+    ) {
         if candidates.is_empty() {
             return;
         }
@@ -110,6 +139,8 @@ pub struct ScanOptions {
     /// Worker threads; 0 uses every core.
     pub threads: usize,
     pub limits: ReadLimits,
+    /// Use the slow reference path (every record parsed, every rule tried): for tests.
+    pub reference: bool,
 }
 
 /// Counts for the summary of a scan.
@@ -243,13 +274,89 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
 }
 
 fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOutcome {
+    if options.reference {
+        return scan_file_reference(rules, file, options);
+    }
+    let mut outcome = FileOutcome::default();
+    let bytes = match file.read_decoded(&options.limits) {
+        Ok((bytes, on_disk)) => {
+            outcome.bytes = on_disk;
+            bytes
+        }
+        Err(message) => {
+            outcome.errors.push(InputError::file(&file.name, message));
+            return outcome;
+        }
+    };
+    let mut candidates = Vec::new();
+    let mut result = EventResult::default();
+    let mut events = 0usize;
+    let mut record_errors = Vec::new();
+    let walk = records::for_each_record(&file.name, &bytes, &mut |record| match record {
+        Record::Raw { text, origin } => {
+            // Most records meet no rule: decide that from the two fields the index uses, read
+            // from the raw text, and never build their JSON tree.
+            let indexed = records::head(text.get());
+            if let Some((source, name)) = indexed {
+                events += 1;
+                rules.candidates(Some(source), Some(name), &mut candidates);
+                if candidates.is_empty() {
+                    return;
+                }
+            }
+            let parsed = serde_json::from_str::<Value>(text.get())
+                .map_err(|err| err.to_string())
+                .and_then(check_record);
+            match parsed {
+                Ok(event) => {
+                    if indexed.is_none() {
+                        events += 1;
+                        let source = event.get("eventSource").and_then(Value::as_str);
+                        let name = event.get("eventName").and_then(Value::as_str);
+                        rules.candidates(source, name, &mut candidates);
+                    }
+                    rules.evaluate_candidates(&event, &origin, &candidates, &mut result);
+                }
+                Err(message) => record_errors.push(InputError {
+                    file: origin.file.clone(),
+                    record: Some(origin.record),
+                    line: origin.line,
+                    message,
+                }),
+            }
+        }
+        Record::Parsed(event) => {
+            events += 1;
+            rules.evaluate(&event.value, &event.origin, &mut candidates, &mut result);
+        }
+    });
+    outcome.events = events;
+    let mut errors = walk.errors;
+    errors.append(&mut record_errors);
+    // A file is "read" when its JSON could be split into records, even if some were bad.
+    outcome.read = walk.skipped.is_none() && errors.iter().all(InputError::is_record_error);
+    if let Some(reason @ SkipReason::Digest) = walk.skipped {
+        outcome.skipped = Some(Skipped {
+            file: file.name.clone(),
+            reason,
+        });
+        return outcome;
+    }
+    outcome.findings = result.findings;
+    outcome.suppressed = result.suppressed;
+    outcome.errors = errors;
+    outcome
+}
+
+/// The straightforward path: parse every record, try every rule on every event. Slow; kept to
+/// prove that the fast path finds exactly the same (`ScanOptions::reference`).
+fn scan_file_reference(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOutcome {
     let contents = file.read(&options.limits);
     let mut outcome = FileOutcome {
         bytes: contents.bytes,
         events: contents.events.len(),
         ..FileOutcome::default()
     };
-    // A file is "read" when its JSON could be split into records, even if some were bad.
     outcome.read =
         contents.skipped.is_none() && contents.errors.iter().all(InputError::is_record_error);
     if let Some(reason @ SkipReason::Digest) = contents.skipped {
@@ -259,10 +366,16 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
         });
         return outcome;
     }
-    let mut candidates = Vec::new();
+    let every_rule: Vec<usize> = (0..rules.rules().len()).collect();
     let mut result = EventResult::default();
     for event in &contents.events {
-        rules.evaluate(&event.value, &event.origin, &mut candidates, &mut result);
+        // Without the index, the rule's own selector decides.
+        let applicable: Vec<usize> = every_rule
+            .iter()
+            .copied()
+            .filter(|&i| rules.rules()[i].selector.selects(&event.value))
+            .collect();
+        rules.evaluate_candidates(&event.value, &event.origin, &applicable, &mut result);
     }
     outcome.findings = result.findings;
     outcome.suppressed = result.suppressed;

@@ -108,6 +108,27 @@ pub struct EventSelector {
     pub outcome: Outcome,
 }
 
+impl EventSelector {
+    /// Does this selector select the event? (The index answers the same for source and name.)
+    pub fn selects(&self, event: &serde_json::Value) -> bool {
+        let field = |name: &str| event.get(name).and_then(serde_json::Value::as_str);
+        let listed = |wanted: &[String], name: &str| {
+            wanted.is_empty()
+                || field(name).is_some_and(|v| wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
+        };
+        let failed = event
+            .get("errorCode")
+            .is_some_and(|code| !code.is_null() && code.as_str() != Some(""));
+        listed(&self.sources, "eventSource")
+            && listed(&self.names, "eventName")
+            && match self.outcome {
+                Outcome::Any => true,
+                Outcome::Success => !failed,
+                Outcome::Failure => failed,
+            }
+    }
+}
+
 /// Whether a rule looks at successful calls, failed calls (`errorCode` set) or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -3,6 +3,7 @@
 
 mod discover;
 mod read;
+pub mod records;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use discover::{discover, Discovery};
-pub use read::{read_bytes, ReadLimits};
+pub use read::{check_record, read_bytes, ReadLimits};
 
 /// What the user asked to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,12 +128,17 @@ pub struct FileContents {
 }
 
 impl TrailFile {
-    /// Reads and decodes the file. Never fails as a whole: problems are in `errors`.
-    pub fn read(&self, limits: &ReadLimits) -> FileContents {
-        let raw = match &self.path {
+    /// Reads and decodes (gunzips) the whole file: the decoded bytes and the size on disk.
+    pub fn read_decoded(&self, limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> {
+        match &self.path {
             Some(path) => read::read_file(path, limits),
             None => read::read_stdin(limits),
-        };
+        }
+    }
+
+    /// Reads and decodes the file. Never fails as a whole: problems are in `errors`.
+    pub fn read(&self, limits: &ReadLimits) -> FileContents {
+        let raw = self.read_decoded(limits);
         match raw {
             Ok((bytes, on_disk)) => {
                 let mut contents = read_bytes(&self.name, &bytes);

@@ -188,6 +188,28 @@ fn record_errors(contents: &FileContents) -> usize {
         .count()
 }
 
+/// A record as the engine needs it: the CloudTrail event itself (envelopes unwrapped), or why it
+/// is not one.
+pub fn check_record(value: Value) -> Result<Value, String> {
+    let value = unwrap_envelope(value)?;
+    match &value {
+        Value::Object(object) => {
+            if object.contains_key("eventSource") || object.contains_key("eventName") {
+                Ok(value)
+            } else {
+                Err(
+                    "not a CloudTrail event: it has neither `eventSource` nor `eventName`"
+                        .to_string(),
+                )
+            }
+        }
+        other => Err(format!(
+            "not a CloudTrail event: the record is {}, not an object",
+            kind(other)
+        )),
+    }
+}
+
 fn push_event(
     name: &Arc<str>,
     value: Value,
@@ -195,36 +217,8 @@ fn push_event(
     line: Option<usize>,
     contents: &mut FileContents,
 ) {
-    let value = match unwrap_envelope(value) {
-        Ok(value) => value,
-        Err(message) => {
-            contents.errors.push(InputError {
-                file: name.clone(),
-                record: Some(record),
-                line,
-                message,
-            });
-            return;
-        }
-    };
-    let problem = match &value {
-        Value::Object(object) => {
-            if object.contains_key("eventSource") || object.contains_key("eventName") {
-                None
-            } else {
-                Some(
-                    "not a CloudTrail event: it has neither `eventSource` nor `eventName`"
-                        .to_string(),
-                )
-            }
-        }
-        other => Some(format!(
-            "not a CloudTrail event: the record is {}, not an object",
-            kind(other)
-        )),
-    };
-    match problem {
-        None => contents.events.push(Event {
+    match check_record(value) {
+        Ok(value) => contents.events.push(Event {
             value,
             origin: Origin {
                 file: name.clone(),
@@ -232,7 +226,7 @@ fn push_event(
                 line,
             },
         }),
-        Some(message) => contents.errors.push(InputError {
+        Err(message) => contents.errors.push(InputError {
             file: name.clone(),
             record: Some(record),
             line,
@@ -324,7 +318,7 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// serde_json's message without its " at line X column Y" suffix, plus the column.
-fn json_reason(err: &serde_json::Error) -> String {
+pub(super) fn json_reason(err: &serde_json::Error) -> String {
     let text = err.to_string();
     let reason = text
         .rsplit_once(" at line ")

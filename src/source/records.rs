@@ -1,0 +1,331 @@
+//! Walking the records of a decoded trail file without building a JSON tree for each: for the
+//! usual `{"Records": [...]}` document every record comes out as its validated raw JSON text, so
+//! the engine can decide from `eventSource`/`eventName` alone whether any rule could match before
+//! it parses the record. Other shapes go through `read_bytes` and come out parsed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::read::{json_reason, read_bytes};
+use super::{Event, InputError, Origin, SkipReason};
+
+/// One record, as the engine receives it.
+pub enum Record<'a> {
+    /// Valid JSON text of one element of `Records` (maybe not an object: the engine checks).
+    Raw { text: &'a RawValue, origin: Origin },
+    /// A record read through the general path (other shapes, envelopes unwrapped).
+    Parsed(Event),
+}
+
+/// What walking a file found besides its records.
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub errors: Vec<InputError>,
+    pub skipped: Option<SkipReason>,
+}
+
+/// Calls `each` for every record of the decoded file `bytes`, in order.
+pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Record<'_>)) -> Walk {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if starts_with_records_key(text) {
+        let mut count = 0usize;
+        let mut deserializer = serde_json::Deserializer::from_slice(text);
+        let result = (&mut deserializer)
+            .deserialize_map(Document {
+                name,
+                each: &mut *each,
+                count: &mut count,
+            })
+            .and_then(|()| deserializer.end());
+        let mut walk = Walk::default();
+        if let Err(err) = result {
+            // The full parser words syntax errors better ("trailing comma" rather than "key must
+            // be a string"); broken files are rare enough to parse twice.
+            let err = serde_json::from_slice::<serde_json::Value>(text)
+                .err()
+                .unwrap_or(err);
+            walk.errors.push(InputError::file(
+                name,
+                format!(
+                    "invalid JSON at line {}: {}{}",
+                    err.line(),
+                    json_reason(&err),
+                    if count > 0 {
+                        format!(" (the {count} records before it were scanned)")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+        return walk;
+    }
+    let contents = read_bytes(name, bytes);
+    for event in contents.events {
+        each(Record::Parsed(event));
+    }
+    Walk {
+        errors: contents.errors,
+        skipped: contents.skipped,
+    }
+}
+
+/// `{"Records":` after optional whitespace: the shape CloudTrail writes to S3.
+fn starts_with_records_key(text: &[u8]) -> bool {
+    let rest = trim_start(text);
+    let Some(rest) = rest.strip_prefix(b"{") else {
+        return false;
+    };
+    trim_start(rest).starts_with(b"\"Records\"")
+}
+
+fn trim_start(text: &[u8]) -> &[u8] {
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    &text[start..]
+}
+
+struct Document<'n, 'e, 'f> {
+    name: &'n Arc<str>,
+    each: &'e mut dyn FnMut(Record<'_>),
+    count: &'f mut usize,
+}
+
+impl<'de> Visitor<'de> for Document<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CloudTrail {\"Records\": [...]} document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<&str>()? {
+            if key == "Records" {
+                map.next_value_seed(RecordsSeed {
+                    name: self.name,
+                    each: &mut *self.each,
+                    count: &mut *self.count,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct RecordsSeed<'n, 'e, 'f> {
+    name: &'n Arc<str>,
+    each: &'e mut dyn FnMut(Record<'_>),
+    count: &'f mut usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("`Records`: an array of events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(text) = seq.next_element::<&'de RawValue>()? {
+            let origin = Origin {
+                file: self.name.clone(),
+                record: *self.count,
+                line: None,
+            };
+            *self.count += 1;
+            (self.each)(Record::Raw { text, origin });
+        }
+        Ok(())
+    }
+}
+
+/// The string values of the top-level keys `eventSource` and `eventName` of a record, read from
+/// its raw text without parsing the rest. `None` when the record is not a plain object with
+/// both as unescaped strings: the caller then parses it properly.
+pub fn head(text: &str) -> Option<(&str, &str)> {
+    let bytes = text.as_bytes();
+    let mut i = skip_ws(bytes, 0);
+    if bytes.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let (mut source, mut name) = (None, None);
+    loop {
+        i = skip_ws(bytes, i);
+        match bytes.get(i)? {
+            b'}' => break,
+            b',' => {
+                i += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let (key, after) = string(bytes, i)?;
+        i = skip_ws(bytes, after);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(bytes, i + 1);
+        match key {
+            "eventSource" | "eventName" if bytes.get(i) == Some(&b'"') => {
+                let (value, after) = string(bytes, i)?;
+                if key == "eventSource" {
+                    source = Some(value);
+                } else {
+                    name = Some(value);
+                }
+                i = after;
+                if let (Some(s), Some(n)) = (source, name) {
+                    return Some((s, n));
+                }
+            }
+            _ => i = skip_value(bytes, i)?,
+        }
+    }
+    None
+}
+
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// An unescaped string starting at `i` (a quote) and the index after it; `None` when it holds
+/// escapes (rare in keys and in these values; the caller falls back to a real parse).
+fn string(bytes: &[u8], i: usize) -> Option<(&str, usize)> {
+    let start = i + 1;
+    let len = memchr::memchr2(b'"', b'\\', &bytes[start..])?;
+    if bytes[start + len] == b'\\' {
+        return None;
+    }
+    let text = std::str::from_utf8(&bytes[start..start + len]).ok()?;
+    Some((text, start + len + 1))
+}
+
+/// The index after the JSON value starting at `i`. The text was validated by the parser that cut
+/// the record out, so only strings and nesting need care.
+fn skip_value(bytes: &[u8], mut i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => {
+                i += 1;
+                loop {
+                    let at = memchr::memchr2(b'"', b'\\', &bytes[i..])?;
+                    i += at;
+                    if bytes[i] == b'\\' {
+                        i += 2;
+                    } else {
+                        i += 1;
+                        break;
+                    }
+                }
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+                i += 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b',' if depth == 0 => return Some(i),
+            _ => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(text: &str) -> (Vec<String>, Walk) {
+        let mut seen = Vec::new();
+        let walk = for_each_record(
+            &Arc::from("t.json"),
+            text.as_bytes(),
+            &mut |record| match record {
+                Record::Raw { text, origin } => {
+                    seen.push(format!("raw {} {}", origin.record, text.get()))
+                }
+                Record::Parsed(event) => {
+                    seen.push(format!("parsed {} {}", event.origin.record, event.value))
+                }
+            },
+        );
+        (seen, walk)
+    }
+
+    #[test]
+    fn records_come_out_raw_and_in_order() {
+        let (seen, walk) = walk(r#" {"Records": [{"eventName":"A"}, 42, {"eventName":"C"}]}"#);
+        assert_eq!(
+            seen,
+            vec![
+                r#"raw 0 {"eventName":"A"}"#,
+                "raw 1 42",
+                r#"raw 2 {"eventName":"C"}"#
+            ]
+        );
+        assert!(walk.errors.is_empty());
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_the_records_before_it() {
+        let (seen, walk) = walk(r#"{"Records": [{"eventName":"A"}, {"eventName": }]}"#);
+        assert_eq!(seen.len(), 1);
+        assert!(
+            walk.errors[0]
+                .message
+                .contains("the 1 records before it were scanned"),
+            "{:?}",
+            walk.errors
+        );
+    }
+
+    #[test]
+    fn other_shapes_take_the_general_path() {
+        let (seen, _) = walk(r#"[{"eventName":"A"}]"#);
+        assert_eq!(seen, vec![r#"parsed 0 {"eventName":"A"}"#]);
+    }
+
+    #[test]
+    fn head_reads_source_and_name_only() {
+        let text = r#"{"userIdentity":{"type":"Root","x":[1,{"eventName":"nested"}]},"note":"a \"quoted\" } ]","eventSource":"s3.amazonaws.com","eventName":"GetObject","requestParameters":{"a":1}}"#;
+        assert_eq!(head(text), Some(("s3.amazonaws.com", "GetObject")));
+        assert_eq!(head(r#"{"eventName":"A"}"#), None, "no source");
+        assert_eq!(
+            head(r#"{"eventSource":"a\u0041","eventName":"B"}"#),
+            None,
+            "escaped"
+        );
+        assert_eq!(head("42"), None);
+    }
+}
