@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Whole-process benchmark on one generated corpus, in one sitting:
+#   the inflate floor (decompress only, 1 and all threads), trailgate with the built-in packs,
+#   trailgate with the built-in packs plus the SigmaHQ CloudTrail rules, `zcat | jq` with one
+#   rule, and other tools when present (none are installed here by default).
+# Prints a Markdown table: events/s, MB/s of decompressed JSON, peak RSS, ratios.
+#
+# Usage: scripts/bench.sh [EVENTS (default 1000000)] [CORPUS_DIR (default /tmp/trailgate-bench)]
+# Env: TRAILGATE_CORPUS (for the Sigma rules; default ../shared/corpus), THREADS (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events="${1:-1000000}"
+dir="${2:-/tmp/trailgate-bench}"
+sigma="${TRAILGATE_CORPUS:-../shared/corpus}/sigma/rules"
+threads="${THREADS:-0}"
+cores=$(nproc)
+
+cargo build --release --quiet --bin trailgate --example generate_trails --example inflate_floor
+bin=target/release
+
+if [ ! -f "$dir.manifest.json" ] || [ "$(python3 -c "import json;print(json.load(open('$dir.manifest.json'))['events'])")" != "$events" ]; then
+  rm -rf "$dir"
+  "$bin/examples/generate_trails" --out "$dir" --events "$events" --seed 7 > /dev/null
+  mv "$dir/manifest.json" "$dir.manifest.json"
+fi
+bytes=$(python3 -c "import json;print(json.load(open('$dir.manifest.json'))['uncompressed_bytes'])")
+files=$(python3 -c "import json;print(json.load(open('$dir.manifest.json'))['files'])")
+
+# Warm the page cache so every run reads from memory.
+"$bin/examples/inflate_floor" "$dir" > /dev/null
+
+measure() { # name, command...: prints "name seconds peak_kb"
+  local name="$1"; shift
+  local out
+  out=$( { /usr/bin/time -f '%e %M' "$@" > /dev/null 2>/tmp/bench.err; } 2>&1 | tail -1 )
+  # /usr/bin/time writes its line to stderr, which the redirect above sent to /tmp/bench.err.
+  out=$(tail -1 /tmp/bench.err)
+  echo "$name $out"
+}
+
+results=()
+results+=("$(measure "inflate-floor-1-thread" "$bin/examples/inflate_floor" "$dir" 1)")
+results+=("$(measure "inflate-floor-$cores-threads" "$bin/examples/inflate_floor" "$dir" "$threads")")
+results+=("$(measure "trailgate-builtin" "$bin/trailgate" scan --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
+if [ -d "$sigma" ]; then
+  results+=("$(measure "trailgate-builtin+sigma" "$bin/trailgate" scan --rules rules --rules "$sigma" --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
+fi
+results+=("$(measure "trailgate-one-rule" "$bin/trailgate" scan --rules rules/aws/threats/aws-cloudtrail-stopped-or-deleted.yaml --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
+jq_rule='.Records[] | select(.eventSource == "cloudtrail.amazonaws.com" and (.eventName == "StopLogging" or .eventName == "DeleteTrail"))'
+results+=("$(measure "zcat-jq-one-rule" bash -c "find '$dir' -name '*.json.gz' -not -path '*CloudTrail-Digest*' -print0 | xargs -0 zcat | jq -c '$jq_rule'")")
+for tool in suzaku chainsaw rsigma; do
+  command -v "$tool" >/dev/null 2>&1 && echo "note: $tool is installed but not wired into this script" >&2
+done
+
+python3 - "$events" "$bytes" "$files" "$cores" "${results[@]}" <<'PY'
+import sys
+events, size, files, cores = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows = [r.split() for r in sys.argv[5:]]
+by = {r[0]: (float(r[1]), int(r[2])) for r in rows}
+floor = by[f"inflate-floor-{cores}-threads"][0]
+jq = by.get("zcat-jq-one-rule", (None,))[0]
+print(f"{events:,} events in {files:,} gzipped files, {size/1e6:,.0f} MB of JSON ({size//events} B an event), {cores} cores\n")
+print("| run | seconds | events/s | MB/s | peak RSS | vs floor | vs zcat+jq |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for name, (secs, kb) in by.items():
+    secs = max(secs, 0.001)
+    vs_floor = f"{floor / secs:.0%}"
+    vs_jq = f"{jq / secs:.1f}x" if jq else "-"
+    print(f"| {name} | {secs:.2f} | {events/secs:,.0f} | {size/secs/1e6:,.0f} | {kb/1024:,.0f} MB | {vs_floor} | {vs_jq} |")
+PY
