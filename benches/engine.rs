@@ -27,12 +27,15 @@ fn sample_events() -> Vec<String> {
     for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
         let entry = entry.expect("walk the sample corpus");
         let path = entry.path();
-        if !path.to_string_lossy().ends_with(".json.gz") || path.to_string_lossy().contains("Digest") {
+        if !path.to_string_lossy().ends_with(".json.gz")
+            || path.to_string_lossy().contains("Digest")
+        {
             continue;
         }
         let bytes = std::fs::read(path).expect("read");
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text).expect("gunzip");
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .expect("gunzip");
         let doc: Value = serde_json::from_str(&text).expect("JSON");
         for record in doc["Records"].as_array().expect("Records") {
             events.push(record.to_string());
@@ -51,38 +54,47 @@ fn compile_builtin_rules(bencher: Bencher) {
 #[divan::bench]
 fn read_index_fields_from_raw_record(bencher: Bencher) {
     let events = sample_events();
-    bencher.counter(divan::counter::ItemsCount::new(events.len())).bench(|| {
-        for text in &events {
-            black_box(head(black_box(text)));
-        }
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(events.len()))
+        .bench(|| {
+            for text in &events {
+                black_box(head(black_box(text)));
+            }
+        });
 }
 
 #[divan::bench]
 fn parse_record_into_tree(bencher: Bencher) {
     let events = sample_events();
-    bencher.counter(divan::counter::ItemsCount::new(events.len())).bench(|| {
-        for text in &events {
-            black_box(serde_json::from_str::<Value>(black_box(text)).expect("JSON"));
-        }
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(events.len()))
+        .bench(|| {
+            for text in &events {
+                black_box(serde_json::from_str::<Value>(black_box(text)).expect("JSON"));
+            }
+        });
 }
 
 #[divan::bench]
 fn evaluate_builtin_rules_per_event(bencher: Bencher) {
     let rules = RuleSet::new(compile_files(&builtin_files()).expect("compile"));
-    let events: Vec<Value> = sample_events().iter().map(|t| serde_json::from_str(t).expect("JSON")).collect();
+    let events: Vec<Value> = sample_events()
+        .iter()
+        .map(|t| serde_json::from_str(t).expect("JSON"))
+        .collect();
     let origin = Origin {
         file: Arc::from("bench"),
         record: 0,
         line: None,
     };
-    bencher.counter(divan::counter::ItemsCount::new(events.len())).bench(|| {
-        let mut candidates = Vec::new();
-        let mut out = EventResult::default();
-        for event in &events {
-            rules.evaluate(black_box(event), &origin, &mut candidates, &mut out);
-        }
-        black_box(out.findings.len())
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(events.len()))
+        .bench(|| {
+            let mut candidates = Vec::new();
+            let mut out = EventResult::default();
+            for event in &events {
+                rules.evaluate(black_box(event), &origin, &mut candidates, &mut out);
+            }
+            black_box(out.findings.len())
+        });
 }

@@ -285,10 +285,10 @@ fn run_scan(
             cwd: &cwd,
             sarif_root: &sarif_root,
         };
-        // Rendered whole before anything is written: a report that cannot be made (SARIF over
-        // GitHub's limits) leaves no half-written file behind.
-        let mut buffer = Vec::new();
-        let written =
+        let written = if destination.format == Format::Sarif {
+            // Rendered whole before anything is written: a SARIF report over GitHub's limits is
+            // refused and must leave no half-written file behind.
+            let mut buffer = Vec::new();
             report::render(destination.format, &result, &cx, &mut buffer).and_then(|()| {
                 match &destination.path {
                     None => {
@@ -297,7 +297,22 @@ fn run_scan(
                     }
                     Some(path) => std::fs::write(path, &buffer),
                 }
-            });
+            })
+        } else {
+            // Other formats stream: a large report is never held in memory twice.
+            match &destination.path {
+                None => {
+                    let mut writer = io::BufWriter::with_capacity(1 << 16, &mut *stdout);
+                    report::render(destination.format, &result, &cx, &mut writer)
+                        .and_then(|()| writer.flush())
+                }
+                Some(path) => std::fs::File::create(path).and_then(|file| {
+                    let mut writer = io::BufWriter::with_capacity(1 << 16, file);
+                    report::render(destination.format, &result, &cx, &mut writer)?;
+                    writer.flush()
+                }),
+            }
+        };
         if let Err(err) = written {
             // A reader that stopped early (`| head`) is not a failure to write; the exit code
             // still says what the scan found, so a gate cannot mistake it for a clean run.
