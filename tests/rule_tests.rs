@@ -263,3 +263,45 @@ fn explain_text_json_and_unknown_ids() {
         unknown.stderr
     );
 }
+
+#[test]
+fn rules_test_junit_for_ci() {
+    let broken = RULE
+        .replace("sessionIssuer.userName", "sessionIssuer.arn")
+        .replace("equals: deploy", "starts_with: 'arn:'");
+    let dir = rule_dir(&broken, ALICE);
+    let run = trailgate(&[
+        "rules",
+        "test",
+        "--format",
+        "junit",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains(
+            r#"<testsuites name="trailgate rules test" tests="3" failures="1" errors="0">"#
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("expected no finding, got a finding"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("✗ $.userIdentity.sessionContext.sessionIssuer.arn starts_with"),
+        "{}",
+        run.stdout
+    );
+    let report = dir.path().join("rules.xml");
+    std::fs::write(&report, &run.stdout).unwrap();
+    common::assert_valid_junit(&report);
+
+    let builtin = trailgate(&["rules", "test", "--format", "junit"]);
+    assert_eq!(builtin.code, 0);
+    std::fs::write(&report, &builtin.stdout).unwrap();
+    common::assert_valid_junit(&report);
+}

@@ -12,7 +12,8 @@ use serde_json::json;
 pub use args::Cli;
 use args::{
     CatalogFormat, ColorArg, Command, ExplainArgs, FailOn, FilterArgs, FormatArg, ListArgs,
-    ListFormat, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs, ValidateArgs,
+    ListFormat, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs, TestFormat,
+    ValidateArgs,
 };
 
 use crate::baseline;
@@ -450,8 +451,9 @@ fn run_test(
     };
     let results = crate::verify::run(rules.rules());
     match args.format {
-        ListFormat::Text => report::verify::write_text(stdout, &results)?,
-        ListFormat::Json => report::verify::write_json(stdout, &results)?,
+        TestFormat::Text => report::verify::write_text(stdout, &results)?,
+        TestFormat::Json => report::verify::write_json(stdout, &results)?,
+        TestFormat::Junit => report::verify::write_junit(stdout, &results)?,
     }
     Ok(if report::verify::totals(&results).failed > 0 {
         ExitStatus::Findings

@@ -10,7 +10,7 @@ mod sarif;
 mod text;
 mod uri;
 pub mod verify;
-mod xml;
+pub(crate) mod xml;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::verify::RuleResult;
 
-use super::explain;
+use super::{explain, xml};
 
 /// Totals over all rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,4 +107,65 @@ pub fn write_json(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()>
     });
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
+}
+
+/// JUnit XML for CI test tabs: one testsuite per rule, one testcase per case; a failing case
+/// carries what was expected, what happened and the explain trace.
+pub fn write_junit(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()> {
+    let t = totals(results);
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="trailgate rules test" tests="{}" failures="{}" errors="0">"#,
+        t.cases, t.failed
+    )?;
+    for result in results {
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="0" file="{}">"#,
+            xml::attr(&result.rule_id),
+            result.cases.len(),
+            result.failed(),
+            xml::attr(&result.file)
+        )?;
+        let classname = if result.pack.is_empty() {
+            "rules".to_string()
+        } else {
+            result.pack.replace('/', ".")
+        };
+        for case in &result.cases {
+            let name = xml::attr(&format!("{}: {}", result.rule_id, case.name));
+            match &case.failure {
+                None => writeln!(
+                    out,
+                    r#"    <testcase name="{name}" classname="{}"/>"#,
+                    xml::attr(&classname)
+                )?,
+                Some(failure) => {
+                    let mut body = Vec::new();
+                    if let Some(explanation) = &case.explanation {
+                        explain::write_text(&mut body, explanation, "")?;
+                    }
+                    writeln!(
+                        out,
+                        r#"    <testcase name="{name}" classname="{}">"#,
+                        xml::attr(&classname)
+                    )?;
+                    writeln!(
+                        out,
+                        r#"      <failure message="{}" type="rule test">{}:{}: {}"#,
+                        xml::attr(failure),
+                        xml::text(&result.file),
+                        case.line,
+                        xml::text(failure)
+                    )?;
+                    write!(out, "{}", xml::text(&String::from_utf8_lossy(&body)))?;
+                    writeln!(out, "</failure>")?;
+                    writeln!(out, "    </testcase>")?;
+                }
+            }
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
 }
