@@ -12,4 +12,5 @@ pub mod exit;
 pub mod report;
 pub mod rule;
 pub mod source;
+pub mod time;
 pub mod verify;

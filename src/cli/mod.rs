@@ -232,6 +232,7 @@ fn run_scan(
         limits: ReadLimits {
             max_file_bytes: args.max_file_size,
         },
+        ..ScanOptions::default()
     };
     let mut result = scan(&rules, discovery, &options);
     if let Some(baseline) = &baseline {

@@ -1,34 +1,41 @@
 //! The engine: a compiled, indexed rule set evaluated over trail files in parallel, producing
 //! findings in a deterministic order whatever the thread count.
 
+mod coverage;
 pub mod eval;
 pub mod explain;
 mod finding;
 pub mod fingerprint;
 mod index;
+pub mod scope;
 mod select;
 pub mod trace;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde_json::Value;
 
+use coverage::{Controls, Coverage};
 pub use eval::Evidence;
-pub use finding::Finding;
+pub use finding::{Finding, MAX_EVENT_BYTES, MAX_KEPT_EVENTS_BYTES};
 use index::RuleIndex;
+pub use scope::Scope;
 
 use crate::baseline::BaselineSummary;
 use crate::rule::{Outcome, Rule, Severity};
 use crate::source::{Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped, TrailFile};
+use crate::time::Timestamp;
 
 /// Compiled rules plus their index. Immutable and `Sync`: built once, shared by all workers.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     index: RuleIndex,
+    controls: Controls,
 }
 
 /// What evaluating one event produced.
@@ -37,12 +44,19 @@ pub struct EventResult {
     pub findings: Vec<Finding>,
     /// Ids of rules that matched but were suppressed by one of their exceptions.
     pub suppressed: Vec<String>,
+    /// Events each rule and control was evaluated on.
+    coverage: Coverage,
 }
 
 impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> RuleSet {
         let index = RuleIndex::new(&rules);
-        RuleSet { rules, index }
+        let controls = Controls::new(&rules);
+        RuleSet {
+            rules,
+            index,
+            controls,
+        }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -68,11 +82,14 @@ impl RuleSet {
             return;
         }
         let failed = call_failed(event);
+        out.coverage.next_event(self);
         for &i in candidates.iter() {
             let rule = &self.rules[i];
-            if !outcome_selected(rule.selector.outcome, failed)
-                || !eval::matches(&rule.condition, event)
-            {
+            if !outcome_selected(rule.selector.outcome, failed) {
+                continue;
+            }
+            out.coverage.checked(self, i);
+            if !eval::matches(&rule.condition, event) {
                 continue;
             }
             if rule
@@ -105,11 +122,24 @@ pub fn outcome_selected(outcome: Outcome, failed: bool) -> bool {
 }
 
 /// How to run a scan.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     /// Worker threads; 0 uses every core.
     pub threads: usize,
     pub limits: ReadLimits,
+    /// Which events to evaluate (`--since`, `--until`, `--account`, `--region`).
+    pub scope: Scope,
+    /// Keep each finding's event (compact JSON) in `Finding::event`, for reports that show it
+    /// (HTML). Bounded: see `MAX_EVENT_BYTES` and `MAX_KEPT_EVENTS_BYTES`.
+    pub keep_events: bool,
+    /// Told about each file when it is done (a progress bar). Called from worker threads.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+/// Receives progress while a scan runs, once per file, from any worker thread.
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// A file is done: `events` read from it (in scope or not) and `bytes` read from disk.
+    fn file_done(&self, events: usize, bytes: u64);
 }
 
 /// Counts for the summary of a scan.
@@ -130,6 +160,22 @@ pub struct Stats {
     /// Rule id -> events that matched but were suppressed by an exception.
     pub suppressed: BTreeMap<String, usize>,
     pub duration: Duration,
+    /// Rule id -> events the rule was evaluated on (its selector and outcome applied), every
+    /// loaded rule present.
+    pub rule_events: BTreeMap<String, usize>,
+    /// Compliance framework -> control id -> events at least one rule of that control was
+    /// evaluated on (each event counted once per control).
+    pub control_events: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Events left out by `--since`, `--until`, `--account` or `--region`.
+    pub out_of_scope: usize,
+    /// Events left out because a time window was given and they have no usable `eventTime`.
+    pub undated: usize,
+    /// The earliest and latest `eventTime` among the evaluated events.
+    pub first_event: Option<Timestamp>,
+    pub last_event: Option<Timestamp>,
+    /// Accounts and regions of the evaluated events.
+    pub accounts: BTreeSet<String>,
+    pub regions: BTreeSet<String>,
 }
 
 /// Everything a scan produced, sorted; reports render this and nothing else.
@@ -144,6 +190,8 @@ pub struct ScanResult {
     pub stats: Stats,
     /// The comparison with `--baseline`, when one was given.
     pub baseline: Option<BaselineSummary>,
+    /// The scope the scan was limited to.
+    pub scope: Scope,
 }
 
 impl ScanResult {
@@ -169,6 +217,7 @@ struct FileOutcome {
     events: usize,
     bytes: u64,
     read: bool,
+    coverage: Coverage,
 }
 
 /// Reads and evaluates every discovered file, in parallel, one file per task so memory is bounded
@@ -185,13 +234,17 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         files
             .par_iter()
             .map(|file| {
-                catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options))).unwrap_or_else(|_| FileOutcome {
+                let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options))).unwrap_or_else(|_| FileOutcome {
                     errors: vec![InputError::file(
                         &file.name,
                         "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
                     )],
                     ..FileOutcome::default()
-                })
+                });
+                if let Some(progress) = &options.progress {
+                    progress.file_done(outcome.events + outcome.coverage.left_out(), outcome.bytes);
+                }
+                outcome
             })
             .collect()
     };
@@ -206,8 +259,10 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
     let mut result = ScanResult {
         errors,
         skipped,
+        scope: options.scope.clone(),
         ..ScanResult::default()
     };
+    let mut coverage = Coverage::default();
     result.stats.ignored = ignored;
     result.stats.rules = rules.rules().len();
     result.stats.files_failed = result.errors.len();
@@ -227,6 +282,7 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         for id in outcome.suppressed {
             *result.stats.suppressed.entry(id).or_default() += 1;
         }
+        coverage.merge(outcome.coverage);
         result.findings.extend(outcome.findings);
         result.errors.extend(outcome.errors);
         result.skipped.extend(outcome.skipped);
@@ -238,6 +294,10 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         .errors
         .sort_by(|a, b| (&a.file, a.record, a.line).cmp(&(&b.file, b.record, b.line)));
     result.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    coverage.finish(rules, &mut result.stats);
+    if options.keep_events {
+        finding::cap_kept_events(&mut result.findings);
+    }
     result.stats.duration = started.elapsed();
     result
 }
@@ -262,10 +322,19 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
     let mut candidates = Vec::new();
     let mut result = EventResult::default();
     for event in &contents.events {
+        if !result.coverage.admit(&options.scope, &event.value) {
+            continue;
+        }
+        let before = result.findings.len();
         rules.evaluate(&event.value, &event.origin, &mut candidates, &mut result);
+        if options.keep_events {
+            finding::keep_event(&mut result.findings[before..], &event.value);
+        }
     }
+    outcome.events -= result.coverage.left_out();
     outcome.findings = result.findings;
     outcome.suppressed = result.suppressed;
+    outcome.coverage = result.coverage;
     outcome.errors = contents.errors;
     outcome
 }
