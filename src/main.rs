@@ -6,6 +6,7 @@ fn main() {
     let terminal = trailgate::cli::Terminal {
         stdout_is_tty: std::io::stdout().is_terminal(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        now: None,
     };
     let code = trailgate::cli::run(
         std::env::args_os(),
