@@ -1,6 +1,6 @@
 //! Audit reports: scope filters (`--since`, `--until`, `--account`, `--region`), the counts the
 //! summaries need (events checked per rule and control), the CSV, Markdown and HTML formats,
-//! the planted hostile event in every format a person reads.
+//! the planted hostile event in every format a person reads, and the progress bar.
 
 mod common;
 
@@ -390,4 +390,69 @@ fn no_progress_bar_without_a_terminal() {
     let run = trailgate(&["scan", "-o", "json=-", AUDIT]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+/// Runs `command` with standard output and error on a pseudo-terminal (24 x 120), made by
+/// Python's standard library, and returns what the terminal received. `None` when python3 is
+/// missing (a failure under `CI=true`).
+fn in_terminal(command: &str) -> Option<String> {
+    const PTY: &str = r#"
+import fcntl, os, struct, subprocess, sys, termios
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+child = subprocess.Popen(["sh", "-c", sys.argv[1]], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+os.close(slave)
+screen = b""
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    screen += chunk
+sys.stdout.buffer.write(screen)
+sys.exit(child.wait())
+"#;
+    let output = match std::process::Command::new("python3")
+        .args(["-c", PTY, command])
+        .env_remove("NO_COLOR")
+        .output()
+    {
+        Ok(output) => output,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(
+                !ci,
+                "python3 is needed to test the progress bar in a terminal"
+            );
+            eprintln!("SKIPPED: python3 not found, progress bar not tested in a terminal");
+            return None;
+        }
+        Err(err) => panic!("cannot run python3: {err}"),
+    };
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn a_slow_scan_shows_progress_on_a_terminal_and_quiet_silences_it() {
+    let bin = env!("CARGO_BIN_EXE_trailgate");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    // Standard input that arrives late keeps the scan running past the bar's delay.
+    let command = |quiet: &str| {
+        format!(
+            "sh -c 'sleep 1.6; cat fixtures/events/launch-template-compliant.json' | {bin} scan {quiet} -o json={} -",
+            out.display()
+        )
+    };
+    let Some(screen) = in_terminal(&command("")) else {
+        return;
+    };
+    assert!(screen.contains("0/1 files, 0 events"), "{screen:?}");
+    assert!(screen.contains("ETA -:--"), "{screen:?}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["summary"]["events"], 1, "the report is unaffected");
+    let quiet = in_terminal(&command("--quiet")).unwrap();
+    assert!(!quiet.contains("files"), "{quiet:?}");
 }

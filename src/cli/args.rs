@@ -105,6 +105,9 @@ pub struct ScanArgs {
     /// Only events of this region (awsRegion). Repeatable, or comma-separated
     #[arg(long = "region", value_name = "REGION", value_delimiter = ',')]
     pub regions: Vec<String>,
+    /// No progress bar (it is shown on standard error only when that is a terminal)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The command-line glue: parse arguments, call the library, write the output, pick the exit code.
 
 mod args;
+pub mod progress;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -23,11 +24,13 @@ use crate::rule::{self, RuleError, Severity};
 use crate::source::{discover, Input, ReadLimits};
 use crate::time::{parse_instant, Timestamp};
 
-/// Facts about the process's surroundings: the terminal (colour) and the clock (relative
-/// `--since` / `--until`), given by `main` and fixed by tests.
+/// Facts about the process's surroundings: the terminal (colour, the progress bar) and the
+/// clock (relative `--since` / `--until`), given by `main` and fixed by tests.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Terminal {
     pub stdout_is_tty: bool,
+    /// Standard error is a terminal: the progress bar may be shown there.
+    pub stderr_is_tty: bool,
     /// `NO_COLOR` is set to a non-empty value.
     pub no_color: bool,
     /// The current time; `None` reads the system clock.
@@ -239,7 +242,7 @@ fn run_scan(
 
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
     let discovery = discover(&inputs);
-    let options = ScanOptions {
+    let mut options = ScanOptions {
         threads: args.threads,
         limits: ReadLimits {
             max_file_bytes: args.max_file_size,
@@ -248,7 +251,20 @@ fn run_scan(
         keep_events: destinations.iter().any(|d| d.format.shows_events()),
         progress: None,
     };
+    let display = (terminal.stderr_is_tty && !args.quiet).then(|| {
+        let bytes = discovery
+            .files
+            .iter()
+            .filter_map(|f| f.path.as_ref().and_then(|p| std::fs::metadata(p).ok()))
+            .map(|m| m.len())
+            .sum();
+        progress::Display::start(discovery.files.len(), bytes)
+    });
+    options.progress = display.as_ref().map(progress::Display::progress);
     let mut result = scan(&rules, discovery, &options);
+    if let Some(display) = display {
+        display.finish();
+    }
     if let Some(baseline) = &baseline {
         baseline::compare(&mut result, baseline);
     }
