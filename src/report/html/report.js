@@ -182,9 +182,9 @@
       cell(row, "mono", f.rule_id);
       cell(row, "mono wrap", f.account);
       cell(row, "mono wrap", f.region);
-      cell(row, "mono wrap", f.principal);
-      cell(row, "mono wrap", f.event_name);
-      cell(row, "msg wrap", f.message);
+      cell(row, "mono wrapany", f.principal);
+      cell(row, "mono wrapany", f.event_name);
+      cell(row, "msg wrapany", f.message);
       row.addEventListener("click", function () { toggle(row, f); });
       row.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") {
