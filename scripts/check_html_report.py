@@ -16,7 +16,8 @@ Then it saves a screenshot of the whole page (with the first hostile finding, or
 finding, opened), and with --shot SELECTOR=PATH, of single elements, for the docs.
 
 Usage: check_html_report.py --html R.html --json R.json --screenshot R.png [--hostile]
-                            [--shot '#compliance=docs/images/x.png']... [--chromium PATH]
+                            [--shot '#compliance=docs/images/x.png']... [--palette] [--prepare JS]
+                            [--chromium PATH]
 Exit status 0 when every check passes, 1 otherwise (each failure is printed), 2 when Chromium
 cannot be started.
 """
@@ -259,6 +260,9 @@ def main():
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--hostile", action="store_true", help="the scan includes fixtures/hostile")
     parser.add_argument("--shot", action="append", default=[], metavar="SELECTOR=PATH")
+    parser.add_argument("--prepare", metavar="JS", help="JavaScript to run in the page before the screenshots")
+    parser.add_argument("--palette", action="store_true",
+                        help="reduce --shot images to 256 colours (needs Pillow), for small PNGs in docs/")
     parser.add_argument("--chromium")
     args = parser.parse_args()
 
@@ -383,6 +387,8 @@ def main():
             failures.append(problem)
         checks += 1
 
+        if args.prepare:
+            page.eval(args.prepare)
         page.screenshot(args.screenshot)
         for shot in args.shot:
             selector, path = shot.rsplit("=", 1)
@@ -399,6 +405,9 @@ def main():
                 pad = 12
                 page.screenshot(path, {"x": max(rect["x"] - pad, 0), "y": max(rect["y"] - pad, 0),
                                        "width": rect["width"] + 2 * pad, "height": rect["height"] + 2 * pad})
+                if args.palette:
+                    from PIL import Image
+                    Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
     finally:
         browser.close()
 

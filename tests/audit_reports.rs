@@ -456,3 +456,23 @@ fn a_slow_scan_shows_progress_on_a_terminal_and_quiet_silences_it() {
     let quiet = in_terminal(&command("--quiet")).unwrap();
     assert!(!quiet.contains("files"), "{quiet:?}");
 }
+
+#[test]
+fn the_text_summary_states_the_window() {
+    let run = trailgate(&[
+        "scan",
+        "--since",
+        "2024-05-25",
+        "--until",
+        "2024-06-01",
+        "--account",
+        "444455556666",
+        AUDIT,
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains(
+        "  scope: from 2024-05-25T00:00:00Z to 2024-06-01T00:00:00Z (exclusive); account 444455556666; all regions; 291 events outside it (2 without a usable eventTime)\n"
+    ), "{}", run.stdout);
+    let all = trailgate(&["scan", AUDIT]);
+    assert!(!all.stdout.contains("scope:"), "said only when filtered");
+}

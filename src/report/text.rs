@@ -181,6 +181,18 @@ fn write_summary(
         plural(stats.events, "event", "events"),
         plural(stats.rules, "rule", "rules"),
     )?;
+    if !result.scope.is_everything() {
+        let left = stats.out_of_scope + stats.undated;
+        let mut line = format!(
+            "  scope: {}; {} outside it",
+            control(&result.scope.describe()),
+            plural(left, "event", "events")
+        );
+        if stats.undated > 0 {
+            line.push_str(&format!(" ({} without a usable eventTime)", stats.undated));
+        }
+        writeln!(out, "{line}")?;
+    }
     let mut notes = Vec::new();
     if !result.skipped.is_empty() {
         notes.push(format!(

@@ -180,10 +180,10 @@
       row.appendChild(sev);
       cell(row, "mono nowrap", f.event_time);
       cell(row, "mono", f.rule_id);
-      cell(row, "mono wrap", f.account);
-      cell(row, "mono wrap", f.region);
-      cell(row, "mono wrapany", f.principal);
-      cell(row, "mono wrapany", f.event_name);
+      cell(row, "mono clip", f.account).title = f.account || "";
+      cell(row, "mono clip", f.region).title = f.region || "";
+      cell(row, "mono wrapany principal", f.principal);
+      cell(row, "mono wrap", f.event_name);
       cell(row, "msg wrapany", f.message);
       row.addEventListener("click", function () { toggle(row, f); });
       row.addEventListener("keydown", function (event) {
