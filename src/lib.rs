@@ -13,4 +13,5 @@ pub mod generate;
 pub mod report;
 pub mod rule;
 pub mod source;
+pub mod time;
 pub mod verify;

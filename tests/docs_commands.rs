@@ -7,7 +7,12 @@ mod common;
 
 use common::trailgate;
 
-const PAGES: [&str; 3] = ["docs/writing-rules.md", "docs/rules.md", "docs/cli.md"];
+const PAGES: [&str; 4] = [
+    "docs/writing-rules.md",
+    "docs/rules.md",
+    "docs/cli.md",
+    "docs/audit-reports.md",
+];
 
 struct Command {
     line: usize,

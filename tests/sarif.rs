@@ -83,7 +83,7 @@ fn report_over_all_fixtures_is_valid_and_complete() {
     );
 
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 22);
+    assert_eq!(results.len(), 25, "22, and 3 of fixtures/hostile");
     for result in results {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], result["ruleId"]);

@@ -68,3 +68,13 @@ fn clean_text_output() {
     assert_eq!(run.code, 0);
     insta::assert_snapshot!(run.stdout);
 }
+
+#[test]
+fn csv() {
+    snapshot_every_scan("csv");
+}
+
+#[test]
+fn markdown() {
+    snapshot_every_scan("markdown");
+}

@@ -112,8 +112,11 @@ mod tests {
             account: None,
             region: None,
             principal: None,
+            source_ip: None,
+            user_agent: None,
             evidence: Vec::new(),
             baseline: None,
+            event: None,
         }
     }
 

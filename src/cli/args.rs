@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate rules over trail files and report findings
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List, validate or test rules
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -121,6 +121,23 @@ pub struct ScanArgs {
     /// When to colour text output
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Only events at or after this time: a date (2024-05-01, midnight UTC), a date and time
+    /// (2024-05-01T12:00:00Z, +02:00 offsets) or a duration back from now (30d, 12h, 90m, 2w)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time (exclusive), in the same forms as --since
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only events of this account (recipientAccountId, else userIdentity.accountId).
+    /// Repeatable, or comma-separated
+    #[arg(long = "account", value_name = "ID", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Only events of this region (awsRegion). Repeatable, or comma-separated
+    #[arg(long = "region", value_name = "REGION", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// No progress bar (it is shown on standard error only when that is a terminal)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +204,9 @@ pub enum FormatArg {
     Jsonl,
     Sarif,
     Junit,
+    Html,
+    Markdown,
+    Csv,
 }
 
 impl FormatArg {
@@ -197,6 +217,9 @@ impl FormatArg {
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Sarif => Format::Sarif,
             FormatArg::Junit => Format::Junit,
+            FormatArg::Html => Format::Html,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Csv => Format::Csv,
         }
     }
 }

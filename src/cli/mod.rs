@@ -1,6 +1,7 @@
 //! The command-line glue: parse arguments, call the library, write the output, pick the exit code.
 
 mod args;
+pub mod progress;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -17,18 +18,24 @@ use args::{
 };
 
 use crate::baseline;
-use crate::engine::{scan, RuleSet, ScanOptions};
+use crate::engine::{scan, RuleSet, ScanOptions, Scope};
 use crate::exit::ExitStatus;
 use crate::report::{self, Context, Format};
 use crate::rule::{self, RuleError, Severity};
 use crate::source::{discover, Input, ReadLimits};
+use crate::time::{parse_instant, Timestamp};
 
-/// Facts about the terminal that decide colour.
+/// Facts about the process's surroundings: the terminal (colour, the progress bar) and the
+/// clock (relative `--since` / `--until`), given by `main` and fixed by tests.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Terminal {
     pub stdout_is_tty: bool,
+    /// Standard error is a terminal: the progress bar may be shown there.
+    pub stderr_is_tty: bool,
     /// `NO_COLOR` is set to a non-empty value.
     pub no_color: bool,
+    /// The current time; `None` reads the system clock.
+    pub now: Option<Timestamp>,
 }
 
 /// Runs trailgate with `args` (including the program name) and returns the exit code.
@@ -247,16 +254,40 @@ fn run_scan(
         .as_ref()
         .map_or_else(|| cwd.clone(), |root| cwd.join(root));
 
+    let scope = match scope(args, terminal.now.unwrap_or_else(Timestamp::now)) {
+        Ok(scope) => scope,
+        Err(message) => {
+            writeln!(stderr, "error: {message}; nothing was scanned")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
     let discovery = discover(&inputs);
-    let options = ScanOptions {
+    let mut options = ScanOptions {
         threads: args.threads,
         limits: ReadLimits {
             max_file_bytes: args.max_file_size,
         },
+        scope,
+        keep_events: destinations.iter().any(|d| d.format.shows_events()),
+        progress: None,
         ..ScanOptions::default()
     };
+    let display = (terminal.stderr_is_tty && !args.quiet).then(|| {
+        let bytes = discovery
+            .files
+            .iter()
+            .filter_map(|f| f.path.as_ref().and_then(|p| std::fs::metadata(p).ok()))
+            .map(|m| m.len())
+            .sum();
+        progress::Display::start(discovery.files.len(), bytes)
+    });
+    options.progress = display.as_ref().map(progress::Display::progress);
     let mut result = scan(&rules, discovery, &options);
+    if let Some(display) = display {
+        display.finish();
+    }
     if let Some(baseline) = &baseline {
         baseline::compare(&mut result, baseline);
     }
@@ -269,6 +300,10 @@ fn run_scan(
         FailOn::Critical => Some(Severity::Critical),
         FailOn::Never => None,
     };
+    let reports: Vec<(Format, String)> = destinations
+        .iter()
+        .filter_map(|d| Some((d.format, d.path.as_ref()?.display().to_string())))
+        .collect();
     let mut all_written = true;
     for destination in &destinations {
         let color = destination.format == Format::Text
@@ -285,6 +320,8 @@ fn run_scan(
             fail_on,
             cwd: &cwd,
             sarif_root: &sarif_root,
+            inputs: &args.paths,
+            reports: &reports,
         };
         let written = if destination.format == Format::Sarif {
             // Rendered whole before anything is written: a SARIF report over GitHub's limits is
@@ -347,10 +384,52 @@ fn run_scan(
     // No report on standard output: still tell a person in the log what went wrong.
     if destinations.iter().all(|d| d.path.is_some()) {
         for error in &result.errors {
-            writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
+            writeln!(
+                stderr,
+                "error: {}: {}",
+                report::escape::control(&error.location()),
+                report::escape::control(&error.message)
+            )?;
         }
     }
     Ok(ExitStatus::of_run(&result, fail_on, all_written))
+}
+
+/// The scope filters, with relative times taken back from `now`.
+fn scope(args: &ScanArgs, now: Timestamp) -> Result<Scope, String> {
+    let time = |flag: &str, value: &Option<String>| -> Result<Option<Timestamp>, String> {
+        value
+            .as_deref()
+            .map(|v| parse_instant(v, now).map_err(|e| format!("{flag}: {e}")))
+            .transpose()
+    };
+    let since = time("--since", &args.since)?;
+    let until = time("--until", &args.until)?;
+    if let (Some(since), Some(until)) = (since, until) {
+        if since >= until {
+            return Err(format!(
+                "--since {} is not before --until {}: the window holds no time",
+                since.to_rfc3339(),
+                until.to_rfc3339()
+            ));
+        }
+    }
+    let list = |values: &[String]| -> Vec<String> {
+        let mut list: Vec<String> = values
+            .iter()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        list.sort();
+        list.dedup();
+        list
+    };
+    Ok(Scope {
+        since,
+        until,
+        accounts: list(&args.accounts),
+        regions: list(&args.regions),
+    })
 }
 
 fn run_list(

@@ -31,9 +31,62 @@ pub struct Finding {
     pub region: Option<String>,
     /// `userIdentity.arn`, else the session issuer's ARN, else `userIdentity.invokedBy`.
     pub principal: Option<String>,
+    /// `sourceIPAddress` (an IP address, or a service name for calls AWS made).
+    pub source_ip: Option<String>,
+    /// `userAgent`.
+    pub user_agent: Option<String>,
     pub evidence: Vec<Evidence>,
     /// Set by `baseline::compare` when the scan is compared with an earlier report.
     pub baseline: Option<BaselineState>,
+    /// The whole event as compact JSON, only when the scan was asked to keep events
+    /// (`ScanOptions::keep_events`, for the HTML report) and within the size caps. Findings of
+    /// the same event share one copy.
+    pub event: Option<Arc<str>>,
+}
+
+/// Events larger than this (as compact JSON) are not kept with their findings.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+/// Kept events add up to at most this much per scan; findings after it (in report order) carry
+/// no event. Keeps a scan with very many findings from holding every event in memory twice.
+pub const MAX_KEPT_EVENTS_BYTES: usize = 32 * 1024 * 1024;
+
+/// Gives the findings of one event a shared copy of it, if it is small enough.
+pub(super) fn keep_event(findings: &mut [Finding], event: &Value) {
+    if findings.is_empty() {
+        return;
+    }
+    let Ok(text) = serde_json::to_string(event) else {
+        return;
+    };
+    if text.len() > MAX_EVENT_BYTES {
+        return;
+    }
+    let shared: Arc<str> = Arc::from(text);
+    for finding in findings {
+        finding.event = Some(shared.clone());
+    }
+}
+
+/// Drops kept events past `MAX_KEPT_EVENTS_BYTES`, counted in report order (findings are
+/// sorted), so which findings keep their event does not depend on threads. An event shared by
+/// several findings in a row is counted once.
+pub(super) fn cap_kept_events(findings: &mut [Finding]) {
+    let mut total = 0usize;
+    let mut previous: Option<Arc<str>> = None;
+    for finding in findings {
+        let Some(event) = &finding.event else {
+            continue;
+        };
+        if previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, event)) {
+            continue;
+        }
+        total += event.len();
+        previous = Some(event.clone());
+        if total > MAX_KEPT_EVENTS_BYTES {
+            finding.event = None;
+            previous = None;
+        }
+    }
 }
 
 impl Finding {
@@ -62,8 +115,11 @@ impl Finding {
             principal: text(&["userIdentity", "arn"])
                 .or_else(|| text(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]))
                 .or_else(|| text(&["userIdentity", "invokedBy"])),
+            source_ip: text(&["sourceIPAddress"]),
+            user_agent: text(&["userAgent"]),
             evidence: trace(&rule.condition, event).evidence(),
             baseline: None,
+            event: None,
         }
     }
 

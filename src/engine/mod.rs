@@ -1,24 +1,29 @@
 //! The engine: a compiled, indexed rule set evaluated over trail files in parallel, producing
 //! findings in a deterministic order whatever the thread count.
 
+mod coverage;
 pub mod eval;
 pub mod explain;
 mod finding;
 pub mod fingerprint;
 mod index;
+pub mod scope;
 mod select;
 pub mod trace;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde_json::Value;
 
+use coverage::{Controls, Coverage};
 pub use eval::Evidence;
-pub use finding::Finding;
+pub use finding::{Finding, MAX_EVENT_BYTES, MAX_KEPT_EVENTS_BYTES};
 use index::RuleIndex;
+pub use scope::Scope;
 
 use crate::baseline::BaselineSummary;
 use crate::rule::{Outcome, Rule, Severity};
@@ -26,6 +31,7 @@ use crate::source::records::{self, Record};
 use crate::source::{
     check_record, Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped, TrailFile,
 };
+use crate::time::{parse_rfc3339, Timestamp};
 
 /// Compiled rules plus their index. Immutable and `Sync`: built once, shared by all workers.
 #[derive(Debug)]
@@ -33,6 +39,7 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     index: RuleIndex,
     by_id: std::collections::HashMap<String, usize>,
+    controls: Controls,
 }
 
 /// What evaluating one event produced.
@@ -41,11 +48,14 @@ pub struct EventResult {
     pub findings: Vec<Finding>,
     /// Ids of rules that matched but were suppressed by one of their exceptions.
     pub suppressed: Vec<String>,
+    /// Events each rule and control was evaluated on.
+    coverage: Coverage,
 }
 
 impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> RuleSet {
         let index = RuleIndex::new(&rules);
+        let controls = Controls::new(&rules);
         let by_id = rules
             .iter()
             .enumerate()
@@ -55,6 +65,7 @@ impl RuleSet {
             rules,
             index,
             by_id,
+            controls,
         }
     }
 
@@ -97,11 +108,14 @@ impl RuleSet {
             return;
         }
         let failed = call_failed(event);
+        out.coverage.next_event(self);
         for &i in candidates.iter() {
             let rule = &self.rules[i];
-            if !outcome_selected(rule.selector.outcome, failed)
-                || !eval::matches(&rule.condition, event)
-            {
+            if !outcome_selected(rule.selector.outcome, failed) {
+                continue;
+            }
+            out.coverage.checked(self, i);
+            if !eval::matches(&rule.condition, event) {
                 continue;
             }
             if rule
@@ -134,13 +148,26 @@ pub fn outcome_selected(outcome: Outcome, failed: bool) -> bool {
 }
 
 /// How to run a scan.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     /// Worker threads; 0 uses every core.
     pub threads: usize,
     pub limits: ReadLimits,
     /// Use the slow reference path (every record parsed, every rule tried): for tests.
     pub reference: bool,
+    /// Which events to evaluate (`--since`, `--until`, `--account`, `--region`).
+    pub scope: Scope,
+    /// Keep each finding's event (compact JSON) in `Finding::event`, for reports that show it
+    /// (HTML). Bounded: see `MAX_EVENT_BYTES` and `MAX_KEPT_EVENTS_BYTES`.
+    pub keep_events: bool,
+    /// Told about each file when it is done (a progress bar). Called from worker threads.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+/// Receives progress while a scan runs, once per file, from any worker thread.
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// A file is done: `events` read from it (in scope or not) and `bytes` read from disk.
+    fn file_done(&self, events: usize, bytes: u64);
 }
 
 /// Counts for the summary of a scan.
@@ -161,6 +188,22 @@ pub struct Stats {
     /// Rule id -> events that matched but were suppressed by an exception.
     pub suppressed: BTreeMap<String, usize>,
     pub duration: Duration,
+    /// Rule id -> events the rule was evaluated on (its selector and outcome applied), every
+    /// loaded rule present.
+    pub rule_events: BTreeMap<String, usize>,
+    /// Compliance framework -> control id -> events at least one rule of that control was
+    /// evaluated on (each event counted once per control).
+    pub control_events: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Events left out by `--since`, `--until`, `--account` or `--region`.
+    pub out_of_scope: usize,
+    /// Events left out because a time window was given and they have no usable `eventTime`.
+    pub undated: usize,
+    /// The earliest and latest `eventTime` among the evaluated events.
+    pub first_event: Option<Timestamp>,
+    pub last_event: Option<Timestamp>,
+    /// Accounts and regions of the evaluated events.
+    pub accounts: BTreeSet<String>,
+    pub regions: BTreeSet<String>,
 }
 
 /// Everything a scan produced, sorted; reports render this and nothing else.
@@ -175,6 +218,8 @@ pub struct ScanResult {
     pub stats: Stats,
     /// The comparison with `--baseline`, when one was given.
     pub baseline: Option<BaselineSummary>,
+    /// The scope the scan was limited to.
+    pub scope: Scope,
 }
 
 impl ScanResult {
@@ -200,6 +245,7 @@ struct FileOutcome {
     events: usize,
     bytes: u64,
     read: bool,
+    coverage: Coverage,
 }
 
 /// Reads and evaluates every discovered file, in parallel, one file per task so memory is bounded
@@ -216,13 +262,17 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         files
             .par_iter()
             .map(|file| {
-                catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options))).unwrap_or_else(|_| FileOutcome {
+                let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options))).unwrap_or_else(|_| FileOutcome {
                     errors: vec![InputError::file(
                         &file.name,
                         "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
                     )],
                     ..FileOutcome::default()
-                })
+                });
+                if let Some(progress) = &options.progress {
+                    progress.file_done(outcome.events + outcome.coverage.left_out(), outcome.bytes);
+                }
+                outcome
             })
             .collect()
     };
@@ -237,8 +287,10 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
     let mut result = ScanResult {
         errors,
         skipped,
+        scope: options.scope.clone(),
         ..ScanResult::default()
     };
+    let mut coverage = Coverage::default();
     result.stats.ignored = ignored;
     result.stats.rules = rules.rules().len();
     result.stats.files_failed = result.errors.len();
@@ -258,6 +310,7 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         for id in outcome.suppressed {
             *result.stats.suppressed.entry(id).or_default() += 1;
         }
+        coverage.merge(outcome.coverage);
         result.findings.extend(outcome.findings);
         result.errors.extend(outcome.errors);
         result.skipped.extend(outcome.skipped);
@@ -269,6 +322,10 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         .errors
         .sort_by(|a, b| (&a.file, a.record, a.line).cmp(&(&b.file, b.record, b.line)));
     result.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    coverage.finish(rules, &mut result.stats);
+    if options.keep_events {
+        finding::cap_kept_events(&mut result.findings);
+    }
     result.stats.duration = started.elapsed();
     result
 }
@@ -292,15 +349,47 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
     let mut result = EventResult::default();
     let mut events = 0usize;
     let mut record_errors = Vec::new();
+    // The index's shortcut only holds when every event is in scope: a scope needs each event's
+    // time, account and region, so then every record is parsed.
+    let shortcut = options.scope.is_everything();
+    let evaluate = |event: &Value,
+                    origin: &Origin,
+                    candidates: &mut Vec<usize>,
+                    result: &mut EventResult,
+                    indexed: bool| {
+        if !result.coverage.admit(&options.scope, event) {
+            return;
+        }
+        if !indexed {
+            let source = event.get("eventSource").and_then(Value::as_str);
+            let name = event.get("eventName").and_then(Value::as_str);
+            rules.candidates(source, name, candidates);
+        }
+        let before = result.findings.len();
+        rules.evaluate_candidates(event, origin, candidates, result);
+        if options.keep_events {
+            finding::keep_event(&mut result.findings[before..], event);
+        }
+    };
     let walk = records::for_each_record(&file.name, &bytes, &mut |record| match record {
         Record::Raw { text, origin } => {
             // Most records meet no rule: decide that from the two fields the index uses, read
             // from the raw text, and never build their JSON tree.
-            let indexed = records::head(text.get());
-            if let Some((source, name)) = indexed {
+            let indexed = if shortcut {
+                records::head(text.get())
+            } else {
+                None
+            };
+            if let Some(head) = indexed {
                 events += 1;
-                rules.candidates(Some(source), Some(name), &mut candidates);
+                rules.candidates(head.source, head.name, &mut candidates);
                 if candidates.is_empty() {
+                    // Still part of what was scanned: its time, account and region.
+                    result.coverage.note(
+                        head.time.and_then(parse_rfc3339),
+                        head.account,
+                        head.region,
+                    );
                     return;
                 }
             }
@@ -311,11 +400,14 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
                 Ok(event) => {
                     if indexed.is_none() {
                         events += 1;
-                        let source = event.get("eventSource").and_then(Value::as_str);
-                        let name = event.get("eventName").and_then(Value::as_str);
-                        rules.candidates(source, name, &mut candidates);
                     }
-                    rules.evaluate_candidates(&event, &origin, &candidates, &mut result);
+                    evaluate(
+                        &event,
+                        &origin,
+                        &mut candidates,
+                        &mut result,
+                        indexed.is_some(),
+                    );
                 }
                 Err(message) => record_errors.push(InputError {
                     file: origin.file.clone(),
@@ -327,10 +419,17 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
         }
         Record::Parsed(event) => {
             events += 1;
-            rules.evaluate(&event.value, &event.origin, &mut candidates, &mut result);
+            evaluate(
+                &event.value,
+                &event.origin,
+                &mut candidates,
+                &mut result,
+                false,
+            );
         }
     });
-    outcome.events = events;
+    outcome.events = events - result.coverage.left_out();
+    outcome.coverage = std::mem::take(&mut result.coverage);
     let mut errors = walk.errors;
     errors.append(&mut record_errors);
     // A file is "read" when its JSON could be split into records, even if some were bad.
@@ -369,16 +468,25 @@ fn scan_file_reference(rules: &RuleSet, file: &TrailFile, options: &ScanOptions)
     let every_rule: Vec<usize> = (0..rules.rules().len()).collect();
     let mut result = EventResult::default();
     for event in &contents.events {
+        if !result.coverage.admit(&options.scope, &event.value) {
+            continue;
+        }
         // Without the index, the rule's own selector decides.
         let applicable: Vec<usize> = every_rule
             .iter()
             .copied()
             .filter(|&i| rules.rules()[i].selector.selects(&event.value))
             .collect();
+        let before = result.findings.len();
         rules.evaluate_candidates(&event.value, &event.origin, &applicable, &mut result);
+        if options.keep_events {
+            finding::keep_event(&mut result.findings[before..], &event.value);
+        }
     }
+    outcome.events -= result.coverage.left_out();
     outcome.findings = result.findings;
     outcome.suppressed = result.suppressed;
+    outcome.coverage = result.coverage;
     outcome.errors = contents.errors;
     outcome
 }

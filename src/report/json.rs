@@ -53,6 +53,18 @@ pub(super) fn summary(result: &ScanResult) -> Value {
         "suppressed": stats.suppressed,
         "errors": result.errors.len(),
     });
+    // Only with scope filters, so that reports without them keep exactly their old shape.
+    if !result.scope.is_everything() {
+        let scope = &result.scope;
+        summary["scope"] = json!({
+            "since": scope.since.map(|t| t.to_rfc3339()),
+            "until": scope.until.map(|t| t.to_rfc3339()),
+            "accounts": scope.accounts,
+            "regions": scope.regions,
+            "out_of_scope": stats.out_of_scope,
+            "undated": stats.undated,
+        });
+    }
     // Only with --baseline, so that reports without one keep exactly their old shape.
     if let Some(baseline) = &result.baseline {
         summary["baseline"] = json!({

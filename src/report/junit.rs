@@ -294,6 +294,8 @@ mod tests {
             fail_on: None,
             cwd: std::path::Path::new("/"),
             sarif_root: std::path::Path::new("/"),
+            inputs: &[],
+            reports: &[],
         };
         let mut out = Vec::new();
         Junit.render(&ScanResult::default(), &cx, &mut out).unwrap();

@@ -1,12 +1,19 @@
 //! Reports: each format is one file that renders a finished `ScanResult`. Formats never evaluate
-//! rules, never sort and never see threads.
+//! rules, never sort findings and never see threads. `audit.rs` computes the counts that the
+//! HTML and Markdown summaries share; `escape.rs` makes trail values inert in each format.
 
+pub mod audit;
 pub mod catalog;
+mod csv;
+pub mod escape;
 pub mod explain;
+mod html;
 mod json;
 mod jsonl;
 mod junit;
+mod markdown;
 mod sarif;
+mod sha256;
 mod text;
 mod uri;
 pub mod verify;
@@ -18,6 +25,7 @@ use std::path::Path;
 use crate::engine::{RuleSet, ScanResult};
 use crate::rule::Severity;
 
+pub use markdown::MAX_MARKDOWN_BYTES;
 pub use sarif::{MAX_GZIP_BYTES, MAX_RESULTS, MAX_RULES};
 
 /// Output formats of `trailgate scan`.
@@ -28,15 +36,21 @@ pub enum Format {
     Jsonl,
     Sarif,
     Junit,
+    Html,
+    Markdown,
+    Csv,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 8] = [
         Format::Text,
         Format::Json,
         Format::Jsonl,
         Format::Sarif,
         Format::Junit,
+        Format::Html,
+        Format::Markdown,
+        Format::Csv,
     ];
 
     /// The name used by `--format` and `--output FORMAT=PATH`.
@@ -47,7 +61,15 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Sarif => "sarif",
             Format::Junit => "junit",
+            Format::Html => "html",
+            Format::Markdown => "markdown",
+            Format::Csv => "csv",
         }
+    }
+
+    /// Does this format show each finding's event (so the scan must keep them)?
+    pub fn shows_events(self) -> bool {
+        self == Format::Html
     }
 
     pub fn from_name(name: &str) -> Option<Format> {
@@ -67,6 +89,11 @@ pub struct Context<'a> {
     pub cwd: &'a Path,
     /// The absolute directory SARIF artifact URIs are relative to (`--sarif-root`).
     pub sarif_root: &'a Path,
+    /// The inputs as given on the command line, for "what was scanned".
+    pub inputs: &'a [String],
+    /// The files of every report this run writes, so a report that leaves findings out (the
+    /// Markdown summary) can say where they are.
+    pub reports: &'a [(Format, String)],
 }
 
 /// One output format.
@@ -88,6 +115,9 @@ pub fn render(
         Format::Jsonl => &jsonl::JsonLines,
         Format::Sarif => &sarif::Sarif,
         Format::Junit => &junit::Junit,
+        Format::Html => &html::Html,
+        Format::Markdown => &markdown::Markdown,
+        Format::Csv => &csv::Csv,
     };
     report.render(result, cx, out)
 }

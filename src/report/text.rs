@@ -1,5 +1,7 @@
 //! `--format text`: findings a person reads in a terminal or a CI log, then unreadable inputs,
 //! then a summary. Colour only when asked (the CLI decides: a terminal and no `NO_COLOR`).
+//! Values from trails and rule files go through `escape::control`, so an event field holding
+//! terminal escape sequences or line breaks is shown, not obeyed.
 
 use std::io::{self, Write};
 
@@ -8,6 +10,7 @@ use serde_json::Value;
 use crate::engine::{Evidence, Finding, ScanResult};
 use crate::rule::Severity;
 
+use super::escape::control;
 use super::{counts_by_severity, Context, Report};
 
 pub struct Text;
@@ -62,8 +65,8 @@ impl Report for Text {
                     out,
                     "{} {}: {}",
                     paint.error("error:"),
-                    error.location(),
-                    error.message
+                    control(&error.location()),
+                    control(&error.message)
                 )?;
             }
             writeln!(out)?;
@@ -82,11 +85,11 @@ fn write_finding(out: &mut dyn Write, paint: &Paint, f: &Finding) -> io::Result<
         out,
         "{} {}  {}{state}",
         paint.severity(f.severity),
-        paint.bold(&f.rule_id),
-        f.title
+        paint.bold(&control(&f.rule_id)),
+        control(&f.title)
     )?;
-    writeln!(out, "  {}", f.message)?;
-    let mut at = format!("{} record {}", f.file, f.record);
+    writeln!(out, "  {}", control(&f.message))?;
+    let mut at = format!("{} record {}", control(&f.file), f.record);
     if let Some(line) = f.line {
         at.push_str(&format!(" (line {line})"));
     }
@@ -108,17 +111,22 @@ fn write_finding(out: &mut dyn Write, paint: &Paint, f: &Finding) -> io::Result<
         event.push(region.clone());
     }
     if !event.is_empty() {
-        writeln!(out, "  {} {}", paint.dim("event"), event.join(", "))?;
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("event"),
+            control(&event.join(", "))
+        )?;
     }
     if let Some(principal) = &f.principal {
-        writeln!(out, "  {} {principal}", paint.dim("by"))?;
+        writeln!(out, "  {} {}", paint.dim("by"), control(principal))?;
     }
     for evidence in &f.evidence {
         writeln!(
             out,
             "  {} {}",
             paint.dim("evidence"),
-            evidence_text(evidence)
+            control(&evidence_text(evidence))
         )?;
     }
     writeln!(out)
@@ -173,6 +181,18 @@ fn write_summary(
         plural(stats.events, "event", "events"),
         plural(stats.rules, "rule", "rules"),
     )?;
+    if !result.scope.is_everything() {
+        let left = stats.out_of_scope + stats.undated;
+        let mut line = format!(
+            "  scope: {}; {} outside it",
+            control(&result.scope.describe()),
+            plural(left, "event", "events")
+        );
+        if stats.undated > 0 {
+            line.push_str(&format!(" ({} without a usable eventTime)", stats.undated));
+        }
+        writeln!(out, "{line}")?;
+    }
     let mut notes = Vec::new();
     if !result.skipped.is_empty() {
         notes.push(format!(
@@ -221,13 +241,13 @@ fn write_summary(
         writeln!(
             out,
             "  baseline {}: {} new, {} unchanged, {} gone",
-            baseline.file,
+            control(&baseline.file),
             baseline.new,
             baseline.unchanged,
             baseline.gone.len()
         )?;
         for gone in baseline.gone.iter().take(GONE_LISTED) {
-            writeln!(out, "    gone: {}", gone.fingerprint)?;
+            writeln!(out, "    gone: {}", control(&gone.fingerprint))?;
         }
         if baseline.gone.len() > GONE_LISTED {
             writeln!(

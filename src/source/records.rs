@@ -154,17 +154,30 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_, '_> {
     }
 }
 
-/// The string values of the top-level keys `eventSource` and `eventName` of a record, read from
-/// its raw text without parsing the rest. `None` when the record is not a plain object with
-/// both as unescaped strings: the caller then parses it properly.
-pub fn head(text: &str) -> Option<(&str, &str)> {
+/// The top-level fields the engine needs before deciding whether to parse a record, read from its
+/// raw text. Values are unescaped strings; a field written with escapes counts as unreadable.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Head<'a> {
+    pub source: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub time: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+}
+
+/// `eventSource` and `eventName` (for the index) plus `eventTime`, `recipientAccountId` and
+/// `awsRegion` (for the scan's summary) of a record, without parsing the rest. `None` when the
+/// record is not a plain object, lacks `eventSource`, `eventName` or `recipientAccountId` as
+/// plain strings, or writes one of these fields with escapes or another type: the caller then
+/// parses it properly.
+pub fn head(text: &str) -> Option<Head<'_>> {
     let bytes = text.as_bytes();
     let mut i = skip_ws(bytes, 0);
     if bytes.get(i) != Some(&b'{') {
         return None;
     }
     i += 1;
-    let (mut source, mut name) = (None, None);
+    let mut head = Head::default();
     loop {
         i = skip_ws(bytes, i);
         match bytes.get(i)? {
@@ -182,23 +195,27 @@ pub fn head(text: &str) -> Option<(&str, &str)> {
             return None;
         }
         i = skip_ws(bytes, i + 1);
-        match key {
-            "eventSource" | "eventName" if bytes.get(i) == Some(&b'"') => {
+        let slot = match key {
+            "eventSource" => Some(&mut head.source),
+            "eventName" => Some(&mut head.name),
+            "eventTime" => Some(&mut head.time),
+            "recipientAccountId" => Some(&mut head.account),
+            "awsRegion" => Some(&mut head.region),
+            _ => None,
+        };
+        match slot {
+            Some(slot) => {
+                if bytes.get(i) != Some(&b'"') {
+                    return None;
+                }
                 let (value, after) = string(bytes, i)?;
-                if key == "eventSource" {
-                    source = Some(value);
-                } else {
-                    name = Some(value);
-                }
+                *slot = Some(value);
                 i = after;
-                if let (Some(s), Some(n)) = (source, name) {
-                    return Some((s, n));
-                }
             }
-            _ => i = skip_value(bytes, i)?,
+            None => i = skip_value(bytes, i)?,
         }
     }
-    None
+    (head.source.is_some() && head.name.is_some() && head.account.is_some()).then_some(head)
 }
 
 fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
@@ -317,14 +334,36 @@ mod tests {
     }
 
     #[test]
-    fn head_reads_source_and_name_only() {
-        let text = r#"{"userIdentity":{"type":"Root","x":[1,{"eventName":"nested"}]},"note":"a \"quoted\" } ]","eventSource":"s3.amazonaws.com","eventName":"GetObject","requestParameters":{"a":1}}"#;
-        assert_eq!(head(text), Some(("s3.amazonaws.com", "GetObject")));
-        assert_eq!(head(r#"{"eventName":"A"}"#), None, "no source");
+    fn head_reads_the_indexed_and_summary_fields() {
+        let text = r#"{"userIdentity":{"type":"Root","x":[1,{"eventName":"nested"}]},"note":"a \"quoted\" } ]","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"1","awsRegion":"eu-west-1","requestParameters":{"a":1}}"#;
+        let found = head(text).unwrap();
         assert_eq!(
-            head(r#"{"eventSource":"a\u0041","eventName":"B"}"#),
+            (found.source, found.name),
+            (Some("s3.amazonaws.com"), Some("GetObject"))
+        );
+        assert_eq!(
+            (found.account, found.region, found.time),
+            (Some("1"), Some("eu-west-1"), None)
+        );
+        assert_eq!(
+            head(r#"{"eventSource":"a","eventName":"B"}"#),
+            None,
+            "no recipientAccountId"
+        );
+        assert_eq!(
+            head(r#"{"eventName":"A","recipientAccountId":"1"}"#),
+            None,
+            "no source"
+        );
+        assert_eq!(
+            head(r#"{"eventSource":"a\u0041","eventName":"B","recipientAccountId":"1"}"#),
             None,
             "escaped"
+        );
+        assert_eq!(
+            head(r#"{"eventSource":"a","eventName":"B","recipientAccountId":"1","awsRegion":7}"#),
+            None,
+            "not a string"
         );
         assert_eq!(head("42"), None);
     }

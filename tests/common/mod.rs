@@ -182,3 +182,80 @@ fn autoscaling_only<'a>(args: &[&'a str]) -> Vec<&'a str> {
     }
     all
 }
+
+/// Renders GitHub Flavored Markdown to HTML with cmark-gfm (GitHub's own parser, Debian package
+/// `cmark-gfm`), with raw HTML let through (`--unsafe`), so that a test can see any HTML a report
+/// would let into a page. Without cmark-gfm: `None` with a note, or a failure under `CI=true`
+/// (`.ci/run` installs it).
+pub fn render_gfm(markdown: &str) -> Option<String> {
+    use std::io::Write as _;
+    let child = std::process::Command::new("cmark-gfm")
+        .args([
+            "--unsafe",
+            "-e",
+            "table",
+            "-e",
+            "strikethrough",
+            "-e",
+            "autolink",
+            "-e",
+            "tagfilter",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(
+                !ci,
+                "cmark-gfm is not installed (apt-get install cmark-gfm); CI must render Markdown"
+            );
+            eprintln!("SKIPPED: cmark-gfm not found, Markdown rendering not checked");
+            return None;
+        }
+        Err(err) => panic!("cannot run cmark-gfm: {err}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(markdown.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "cmark-gfm failed");
+    Some(String::from_utf8(output.stdout).unwrap())
+}
+
+/// Splits RFC 4180 CSV into records of fields (quoted fields, doubled quotes, CRLF).
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(
+        field.is_empty() && record.is_empty(),
+        "CSV ends with a line break"
+    );
+    records
+}
