@@ -8,16 +8,12 @@ use std::collections::BTreeMap;
 
 use common::{parse_csv, render_gfm, trailgate_autoscaling as trailgate};
 
+use serde_json::Value;
+
 /// These reports are checked against the built-in Auto Scaling pack's findings.
 fn scan_json(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["scan", "--format", "json"];
-    all.extend_from_slice(args);
-    let run = trailgate(&all);
-    let document = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|err| panic!("not JSON ({err}): {}\nstderr: {}", run.stdout, run.stderr));
-    (run.code, document)
+    common::scan_json_by(trailgate, args)
 }
-use serde_json::Value;
 
 const AUDIT: &str = "docs/examples/audit";
 const HOSTILE: &str = "fixtures/hostile/hostile-events.json";
@@ -449,10 +445,11 @@ fn a_slow_scan_shows_progress_on_a_terminal_and_quiet_silences_it() {
     let bin = env!("CARGO_BIN_EXE_trailgate");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.json");
-    // Standard input that arrives late keeps the scan running past the bar's delay.
+    // Standard input that arrives late keeps the scan running past the bar's delay (a small
+    // rule set, so that loading rules does not eat the wait).
     let command = |quiet: &str| {
         format!(
-            "sh -c 'sleep 1.6; cat fixtures/events/launch-template-compliant.json' | {bin} scan {quiet} -o json={} -",
+            "sh -c 'sleep 3; cat fixtures/events/launch-template-compliant.json' | {bin} scan --rules rules/aws/autoscaling {quiet} -o json={} -",
             out.display()
         )
     };

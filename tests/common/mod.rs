@@ -35,9 +35,14 @@ pub fn trailgate(args: &[&str]) -> Run {
 
 /// Runs `scan --format json` and parses the document.
 pub fn scan_json(args: &[&str]) -> (i32, Value) {
+    scan_json_by(trailgate, args)
+}
+
+/// `scan_json` through another runner (e.g. `trailgate_autoscaling`).
+pub fn scan_json_by(runner: fn(&[&str]) -> Run, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["scan", "--format", "json"];
     all.extend_from_slice(args);
-    let run = trailgate(&all);
+    let run = runner(&all);
     let document = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|err| panic!("not JSON ({err}): {}\nstderr: {}", run.stdout, run.stderr));
     (run.code, document)
