@@ -13,6 +13,7 @@ pub mod trace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use serde_json::Value;
 
 use coverage::{Controls, Coverage};
 pub use eval::Evidence;
-pub use finding::{Finding, MAX_EVENT_BYTES, MAX_KEPT_EVENTS_BYTES};
+pub use finding::{Finding, MAX_EVENT_BYTES, MAX_HELD_EVENTS_BYTES, MAX_KEPT_EVENTS_BYTES};
 use index::RuleIndex;
 pub use scope::Scope;
 
@@ -130,7 +131,8 @@ pub struct ScanOptions {
     /// Which events to evaluate (`--since`, `--until`, `--account`, `--region`).
     pub scope: Scope,
     /// Keep each finding's event (compact JSON) in `Finding::event`, for reports that show it
-    /// (HTML). Bounded: see `MAX_EVENT_BYTES` and `MAX_KEPT_EVENTS_BYTES`.
+    /// (HTML). Bounded: see `MAX_EVENT_BYTES`, `MAX_KEPT_EVENTS_BYTES` and
+    /// `MAX_HELD_EVENTS_BYTES`.
     pub keep_events: bool,
     /// Told about each file when it is done (a progress bar). Called from worker threads.
     pub progress: Option<Arc<dyn Progress>>,
@@ -230,11 +232,13 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         errors,
         ignored,
     } = discovery;
+    // Bytes of events kept so far (ScanOptions::keep_events), across workers.
+    let held = AtomicUsize::new(0);
     let work = || -> Vec<FileOutcome> {
         files
             .par_iter()
             .map(|file| {
-                let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options))).unwrap_or_else(|_| FileOutcome {
+                let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options, &held))).unwrap_or_else(|_| FileOutcome {
                     errors: vec![InputError::file(
                         &file.name,
                         "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
@@ -302,7 +306,12 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
     result
 }
 
-fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOutcome {
+fn scan_file(
+    rules: &RuleSet,
+    file: &TrailFile,
+    options: &ScanOptions,
+    held: &AtomicUsize,
+) -> FileOutcome {
     let contents = file.read(&options.limits);
     let mut outcome = FileOutcome {
         bytes: contents.bytes,
@@ -328,7 +337,7 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
         let before = result.findings.len();
         rules.evaluate(&event.value, &event.origin, &mut candidates, &mut result);
         if options.keep_events {
-            finding::keep_event(&mut result.findings[before..], &event.value);
+            finding::keep_event(&mut result.findings[before..], &event.value, held);
         }
     }
     outcome.events -= result.coverage.left_out();
