@@ -249,27 +249,33 @@ fn split_cells(line: &str) -> usize {
     cells - 1
 }
 
-#[test]
-fn markdown_stays_under_the_limit_and_says_where_the_rest_is() {
-    let dir = tempfile::tempdir().unwrap();
-    // 3,000 root launch configurations: 12,000 findings, far over GitHub's limits.
+/// A trail of `n` copies of a root launch configuration (four findings each), in `dir`.
+fn big_trail(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
     let event =
         std::fs::read_to_string("fixtures/events/launch-configuration-root-failed.json").unwrap();
     let mut event: Value = serde_json::from_str(&event).unwrap();
     event.as_object_mut().unwrap().remove("errorCode");
-    let records: Vec<Value> = (0..3000)
+    let records: Vec<Value> = (0..n)
         .map(|i| {
             let mut e = event.clone();
             e["eventID"] = Value::String(format!("{i:08}-0000-4000-8000-000000000000"));
             e
         })
         .collect();
-    let trail = dir.path().join("big.json");
+    let trail = dir.join("big.json");
     std::fs::write(
         &trail,
         serde_json::json!({ "Records": records }).to_string(),
     )
     .unwrap();
+    trail
+}
+
+#[test]
+fn markdown_stays_under_the_limit_and_says_where_the_rest_is() {
+    let dir = tempfile::tempdir().unwrap();
+    // 12,000 findings, far over GitHub's limits.
+    let trail = big_trail(dir.path(), 3000);
     let html = dir.path().join("report.html");
     let run = trailgate(&[
         "scan",
@@ -482,4 +488,26 @@ fn the_text_summary_states_the_window() {
     ), "{}", run.stdout);
     let all = trailgate(&["scan", AUDIT]);
     assert!(!all.stdout.contains("scope:"), "said only when filtered");
+}
+
+#[test]
+fn the_html_findings_table_is_capped_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = big_trail(dir.path(), 5100);
+    let run = trailgate(&["scan", "--format", "html", trail.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    let total = 4 * 5100;
+    assert!(run.stdout.contains(&format!(
+        "The table holds the first {} of {total} findings",
+        trailgate::report::MAX_HTML_FINDINGS
+    )));
+    assert!(run
+        .stdout
+        .contains(&format!("<span data-count=\"findings\">{total}</span>")));
+    let data = run.stdout.split("id=\"trailgate-data\">").nth(1).unwrap();
+    let data: Value = serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap();
+    assert_eq!(
+        data["findings"].as_array().unwrap().len(),
+        trailgate::report::MAX_HTML_FINDINGS
+    );
 }

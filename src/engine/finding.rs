@@ -1,6 +1,7 @@
 //! A finding: one rule matched one event. Everything a report needs is copied in, so formats
 //! never go back to the event.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -49,10 +50,15 @@ pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 /// Kept events add up to at most this much per scan; findings after it (in report order) carry
 /// no event. Keeps a scan with very many findings from holding every event in memory twice.
 pub const MAX_KEPT_EVENTS_BYTES: usize = 32 * 1024 * 1024;
+/// While scanning, events are kept until this much is held, whatever their order (files finish
+/// in any order); `cap_kept_events` then cuts to `MAX_KEPT_EVENTS_BYTES` in report order. The
+/// choice is the same on every run unless the findings' events add up to more than this.
+pub const MAX_HELD_EVENTS_BYTES: usize = 4 * MAX_KEPT_EVENTS_BYTES;
 
-/// Gives the findings of one event a shared copy of it, if it is small enough.
-pub(super) fn keep_event(findings: &mut [Finding], event: &Value) {
-    if findings.is_empty() {
+/// Gives the findings of one event a shared copy of it, if it is small enough and the scan holds
+/// less than `MAX_HELD_EVENTS_BYTES` (`held` counts across threads).
+pub(super) fn keep_event(findings: &mut [Finding], event: &Value, held: &AtomicUsize) {
+    if findings.is_empty() || held.load(Ordering::Relaxed) >= MAX_HELD_EVENTS_BYTES {
         return;
     }
     let Ok(text) = serde_json::to_string(event) else {
@@ -61,6 +67,7 @@ pub(super) fn keep_event(findings: &mut [Finding], event: &Value) {
     if text.len() > MAX_EVENT_BYTES {
         return;
     }
+    held.fetch_add(text.len(), Ordering::Relaxed);
     let shared: Arc<str> = Arc::from(text);
     for finding in findings {
         finding.event = Some(shared.clone());

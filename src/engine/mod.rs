@@ -13,6 +13,7 @@ pub mod trace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use serde_json::Value;
 
 use coverage::{Controls, Coverage};
 pub use eval::Evidence;
-pub use finding::{Finding, MAX_EVENT_BYTES, MAX_KEPT_EVENTS_BYTES};
+pub use finding::{Finding, MAX_EVENT_BYTES, MAX_HELD_EVENTS_BYTES, MAX_KEPT_EVENTS_BYTES};
 use index::RuleIndex;
 pub use scope::Scope;
 
@@ -158,7 +159,8 @@ pub struct ScanOptions {
     /// Which events to evaluate (`--since`, `--until`, `--account`, `--region`).
     pub scope: Scope,
     /// Keep each finding's event (compact JSON) in `Finding::event`, for reports that show it
-    /// (HTML). Bounded: see `MAX_EVENT_BYTES` and `MAX_KEPT_EVENTS_BYTES`.
+    /// (HTML). Bounded: see `MAX_EVENT_BYTES`, `MAX_KEPT_EVENTS_BYTES` and
+    /// `MAX_HELD_EVENTS_BYTES`.
     pub keep_events: bool,
     /// Told about each file when it is done (a progress bar). Called from worker threads.
     pub progress: Option<Arc<dyn Progress>>,
@@ -258,11 +260,13 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
         errors,
         ignored,
     } = discovery;
+    // Bytes of events kept so far (ScanOptions::keep_events), across workers.
+    let held = AtomicUsize::new(0);
     let work = || -> Vec<FileOutcome> {
         files
             .par_iter()
             .map(|file| {
-                let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options))).unwrap_or_else(|_| FileOutcome {
+                let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options, &held))).unwrap_or_else(|_| FileOutcome {
                     errors: vec![InputError::file(
                         &file.name,
                         "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
@@ -330,9 +334,14 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
     result
 }
 
-fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOutcome {
+fn scan_file(
+    rules: &RuleSet,
+    file: &TrailFile,
+    options: &ScanOptions,
+    held: &AtomicUsize,
+) -> FileOutcome {
     if options.reference {
-        return scan_file_reference(rules, file, options);
+        return scan_file_reference(rules, file, options, held);
     }
     let mut outcome = FileOutcome::default();
     let bytes = match file.read_decoded(&options.limits) {
@@ -368,7 +377,7 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
         let before = result.findings.len();
         rules.evaluate_candidates(event, origin, candidates, result);
         if options.keep_events {
-            finding::keep_event(&mut result.findings[before..], event);
+            finding::keep_event(&mut result.findings[before..], event, held);
         }
     };
     let walk = records::for_each_record(&file.name, &bytes, &mut |record| match record {
@@ -449,7 +458,12 @@ fn scan_file(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOu
 
 /// The straightforward path: parse every record, try every rule on every event. Slow; kept to
 /// prove that the fast path finds exactly the same (`ScanOptions::reference`).
-fn scan_file_reference(rules: &RuleSet, file: &TrailFile, options: &ScanOptions) -> FileOutcome {
+fn scan_file_reference(
+    rules: &RuleSet,
+    file: &TrailFile,
+    options: &ScanOptions,
+    held: &AtomicUsize,
+) -> FileOutcome {
     let contents = file.read(&options.limits);
     let mut outcome = FileOutcome {
         bytes: contents.bytes,
@@ -480,7 +494,7 @@ fn scan_file_reference(rules: &RuleSet, file: &TrailFile, options: &ScanOptions)
         let before = result.findings.len();
         rules.evaluate_candidates(&event.value, &event.origin, &applicable, &mut result);
         if options.keep_events {
-            finding::keep_event(&mut result.findings[before..], &event.value);
+            finding::keep_event(&mut result.findings[before..], &event.value, held);
         }
     }
     outcome.events -= result.coverage.left_out();

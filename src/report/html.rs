@@ -29,6 +29,9 @@ const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");
 /// Rows of the account, region and principal tables.
 const GROUP_ROWS: usize = 100;
+/// Findings in the findings table (the first ones, in report order): a page with more would be
+/// too heavy for a browser. Every finding is still counted in the summary.
+pub const MAX_HTML_FINDINGS: usize = 20_000;
 
 impl Report for Html {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -137,8 +140,27 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
         env!("CARGO_PKG_VERSION"),
         h(&result.scope.describe())
     );
+    // Findings of one event share it: each event is written once, findings point at it.
+    let mut events: Vec<&str> = Vec::new();
+    let mut last: Option<&std::sync::Arc<str>> = None;
+    let mut findings_data = Vec::new();
+    for f in result.findings.iter().take(MAX_HTML_FINDINGS) {
+        let event = match &f.event {
+            Some(event) if last.is_some_and(|l| std::sync::Arc::ptr_eq(l, event)) => {
+                Some(events.len() - 1)
+            }
+            Some(event) => {
+                events.push(event);
+                last = Some(event);
+                Some(events.len() - 1)
+            }
+            None => None,
+        };
+        findings_data.push(finding(f, cx, event));
+    }
     let data = json!({
-        "findings": result.findings.iter().map(|f| finding(f, cx)).collect::<Vec<_>>(),
+        "findings": findings_data,
+        "events": events,
         "max_event_kib": MAX_EVENT_BYTES / 1024,
         "max_events_mib": MAX_KEPT_EVENTS_BYTES / (1024 * 1024),
     });
@@ -551,7 +573,15 @@ fn findings(page: &mut String, result: &ScanResult) {
         page.push_str("<p>No findings.</p>\n</section>\n");
         return;
     }
-    let total = result.findings.len();
+    let total = result.findings.len().min(MAX_HTML_FINDINGS);
+    if result.findings.len() > MAX_HTML_FINDINGS {
+        let _ = writeln!(
+            page,
+            "<p class=\"warn\" id=\"findings-cut\">The table holds the first {MAX_HTML_FINDINGS} of {} findings, in report order; \
+             the summary above counts them all, and the JSON and CSV reports list them all.</p>",
+            result.findings.len()
+        );
+    }
     let _ = write!(
         page,
         "<noscript><p>The findings table needs JavaScript; the JSON and CSV reports list the same findings.</p></noscript>\n\
@@ -587,10 +617,10 @@ fn errors(page: &mut String, result: &ScanResult) {
     page.push_str("</tbody></table>\n</section>\n");
 }
 
-/// A finding for the script. Strings have control characters shown as `\u{..}` already; the
-/// event is the raw compact JSON (the script pretty-prints it and shows its control characters
-/// the same way).
-fn finding(f: &Finding, cx: &Context<'_>) -> Value {
+/// A finding for the script. Strings have control characters shown as `\u{..}` already. `event`
+/// is an index into the data's `events`, raw compact JSON (the script pretty-prints it and shows
+/// its control characters the same way).
+fn finding(f: &Finding, cx: &Context<'_>, event: Option<usize>) -> Value {
     let text = |v: &Option<String>| v.as_deref().map(|s| control(s).into_owned());
     let compliance = cx.rules.get(&f.rule_id).map(|rule| {
         rule.compliance
@@ -624,6 +654,6 @@ fn finding(f: &Finding, cx: &Context<'_>) -> Value {
             "missing": e.value.is_none(),
             "value": e.value,
         })).collect::<Vec<_>>(),
-        "event": f.event.as_deref(),
+        "event": event,
     })
 }

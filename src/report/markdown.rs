@@ -276,7 +276,7 @@ fn elsewhere(cx: &Context<'_>) -> String {
         .map(|(format, path)| format!("{} ({})", code(path), format.name()))
         .collect();
     if full.is_empty() {
-        "every report format but this one lists them all, e.g. `-o html=report.html` or `-o json=findings.json`".to_string()
+        "add another report to the same run to list them all, e.g. `-o html=report.html` or `-o json=findings.json`".to_string()
     } else {
         format!("see {}", full.join(", "))
     }

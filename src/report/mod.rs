@@ -25,6 +25,7 @@ use std::path::Path;
 use crate::engine::{RuleSet, ScanResult};
 use crate::rule::Severity;
 
+pub use html::MAX_HTML_FINDINGS;
 pub use markdown::MAX_MARKDOWN_BYTES;
 pub use sarif::{MAX_GZIP_BYTES, MAX_RESULTS, MAX_RULES};
 

@@ -138,11 +138,12 @@
     });
     td.appendChild(dl);
     if (f.event !== null) {
+      var raw = data.events[f.event];
       var pretty;
       try {
-        pretty = JSON.stringify(JSON.parse(f.event), null, 2);
+        pretty = JSON.stringify(JSON.parse(raw), null, 2);
       } catch (err) {
-        pretty = f.event;
+        pretty = raw;
       }
       td.appendChild(el("pre", "event", show(pretty, CONTROL_BUT_LINES)));
     } else {
