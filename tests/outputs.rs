@@ -123,3 +123,74 @@ fn contradictions_are_usage_errors_before_scanning() {
         assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
     }
 }
+
+/// Text, JSON Lines and CSV reports are written while the scan runs when every report of the run
+/// can be (`-o text=… -o jsonl=… -o csv=…`), and are built after it otherwise (here, with a SARIF
+/// report beside them). Both ways give the same bytes and exit code.
+#[test]
+fn streamed_reports_equal_reports_written_after_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let write = |suffix: &str, extra: &[String]| {
+        let mut args: Vec<String> = vec!["scan".into(), "--rules".into(), "rules".into()];
+        for format in ["text", "jsonl", "csv"] {
+            args.push("-o".into());
+            args.push(format!(
+                "{format}={}",
+                path(&format!("{format}{suffix}")).display()
+            ));
+        }
+        args.extend(extra.iter().cloned());
+        args.push("fixtures".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        trailgate(&args)
+    };
+    let streamed = write(".streamed", &[]);
+    let collected = write(
+        ".collected",
+        &[
+            "-o".into(),
+            format!("sarif={}", path("out.sarif").display()),
+        ],
+    );
+    assert_eq!(streamed.code, 3, "{}", streamed.stderr);
+    assert_eq!(streamed.code, collected.code);
+    assert_eq!(streamed.stderr, collected.stderr);
+    for format in ["text", "jsonl", "csv"] {
+        let a = std::fs::read_to_string(path(&format!("{format}.streamed"))).unwrap();
+        let b = std::fs::read_to_string(path(&format!("{format}.collected"))).unwrap();
+        assert_eq!(a, b, "{format}");
+        assert!(a.len() > 1_000, "{format}: {a}");
+    }
+}
+
+#[test]
+fn a_streamed_report_that_cannot_be_written_exits_4_and_the_others_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("out.jsonl");
+    let missing = dir.path().join("no/such/dir/out.csv");
+    let run = trailgate(&[
+        "scan",
+        "-o",
+        &format!("csv={}", missing.display()),
+        "-o",
+        &format!("jsonl={}", jsonl.display()),
+        "fixtures/trails",
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: the csv report could not be written to {}",
+            missing.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    let written = std::fs::read_to_string(&jsonl).unwrap();
+    assert!(written
+        .lines()
+        .last()
+        .unwrap()
+        .contains(r#""type":"summary""#));
+    assert_eq!(written.matches(r#""type":"finding""#).count(), 4);
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use trailgate::engine::{scan, RuleSet, ScanOptions, ScanResult};
+use trailgate::engine::{scan, scan_streaming, RuleSet, ScanOptions, ScanResult};
 use trailgate::rule::load::{builtin_files, compile_files, read_paths};
 use trailgate::source::{discover, Input};
 
@@ -59,4 +59,46 @@ fn fast_path_equals_reference_path() {
         outcome(&reference),
         "one thread"
     );
+}
+
+/// `scan_streaming` hands out, file by file and in report order, exactly the findings `scan`
+/// returns, with the same counts, whatever the thread count: reports written while the scan runs
+/// are the reports written after it.
+#[test]
+fn streamed_findings_equal_collected_findings() {
+    let corpus = tempfile::tempdir().unwrap();
+    trailgate::generate::generate(corpus.path(), 4_000, 5, 100).unwrap();
+    let rules = RuleSet::new(compile_files(&builtin_files()).expect("rules compile"));
+    let inputs = vec![
+        Input::Path(corpus.path().to_path_buf()),
+        Input::Path("fixtures".into()),
+    ];
+    let collected = run(&rules, &inputs, false, 2);
+    assert!(
+        collected.findings.len() > 100,
+        "{}",
+        collected.findings.len()
+    );
+    for threads in [1, 2, 3] {
+        let mut batches = Vec::new();
+        let options = ScanOptions {
+            threads,
+            ..ScanOptions::default()
+        };
+        let mut streamed = scan_streaming(&rules, discover(&inputs), &options, &mut |batch| {
+            batches.push(batch)
+        });
+        // One batch per file with findings, files in name order.
+        for pair in batches.windows(2) {
+            assert!(pair[0][0].file < pair[1][0].file, "batches out of order");
+        }
+        assert!(batches
+            .iter()
+            .all(|b| b.iter().all(|f| f.file == b[0].file)));
+        assert!(streamed.findings.is_empty());
+        assert_eq!(streamed.stats.findings, collected.findings.len());
+        assert_eq!(streamed.finding_count(), collected.finding_count());
+        streamed.findings = batches.into_iter().flatten().collect();
+        assert_eq!(outcome(&streamed), outcome(&collected), "{threads} threads");
+    }
 }

@@ -18,9 +18,9 @@ use args::{
 };
 
 use crate::baseline;
-use crate::engine::{scan, RuleSet, ScanOptions, Scope};
+use crate::engine::{scan, scan_streaming, RuleSet, ScanOptions, ScanResult, Scope};
 use crate::exit::ExitStatus;
-use crate::report::{self, Context, Format};
+use crate::report::{self, Context, Format, StreamingReport};
 use crate::rule::{self, RuleError, Severity};
 use crate::source::{discover, Input, ReadLimits};
 use crate::time::{parse_instant, Timestamp};
@@ -284,13 +284,6 @@ fn run_scan(
         progress::Display::start(discovery.files.len(), bytes)
     });
     options.progress = display.as_ref().map(progress::Display::progress);
-    let mut result = scan(&rules, discovery, &options);
-    if let Some(display) = display {
-        display.finish();
-    }
-    if let Some(baseline) = &baseline {
-        baseline::compare(&mut result, baseline);
-    }
 
     let fail_on = match args.fail_on {
         FailOn::Info => Some(Severity::Info),
@@ -304,25 +297,118 @@ fn run_scan(
         .iter()
         .filter_map(|d| Some((d.format, d.path.as_ref()?.display().to_string())))
         .collect();
-    let mut all_written = true;
-    for destination in &destinations {
-        let color = destination.format == Format::Text
+    let context = |destination: &Destination| Context {
+        rules: &rules,
+        color: destination.format == Format::Text
             && match args.color {
                 ColorArg::Always => true,
                 ColorArg::Never => false,
                 ColorArg::Auto => {
                     destination.path.is_none() && terminal.stdout_is_tty && !terminal.no_color
                 }
+            },
+        fail_on,
+        cwd: &cwd,
+        sarif_root: &sarif_root,
+        inputs: &args.paths,
+        reports: &reports,
+    };
+
+    // Findings go out while the scan runs when every report can take them that way: memory then
+    // stays bounded whatever the number of findings. Not with a baseline (findings are marked new
+    // or unchanged against the whole scan), nor when findings and the progress bar would share
+    // one terminal.
+    let streaming: Option<Vec<&dyn StreamingReport>> = if baseline.is_none()
+        && !(display.is_some()
+            && terminal.stdout_is_tty
+            && destinations.iter().any(|d| d.path.is_none()))
+    {
+        destinations
+            .iter()
+            .map(|d| report::streaming(d.format))
+            .collect()
+    } else {
+        None
+    };
+    if let Some(streaming) = streaming {
+        let mut outputs = Vec::new();
+        let mut all_written = true;
+        // At most one report goes to standard output (checked by `destinations`).
+        let mut standard_output = Some(&mut *stdout);
+        for (destination, report) in destinations.iter().zip(streaming) {
+            let writer: Box<dyn Write + '_> = match &destination.path {
+                None => match standard_output.take() {
+                    Some(stdout) => Box::new(io::BufWriter::with_capacity(1 << 16, stdout)),
+                    None => continue,
+                },
+                Some(path) => match std::fs::File::create(path) {
+                    Ok(file) => Box::new(io::BufWriter::with_capacity(1 << 16, file)),
+                    Err(err) => {
+                        all_written &= write_failed(stderr, destination, &err)?;
+                        continue;
+                    }
+                },
             };
-        let cx = Context {
-            rules: &rules,
-            color,
-            fail_on,
-            cwd: &cwd,
-            sarif_root: &sarif_root,
-            inputs: &args.paths,
-            reports: &reports,
-        };
+            outputs.push(Streamed {
+                destination,
+                report,
+                cx: context(destination),
+                writer,
+                error: None,
+            });
+        }
+        for output in &mut outputs {
+            let Streamed {
+                report, cx, writer, ..
+            } = output;
+            output.error = report.begin(cx, writer).err();
+        }
+        let result = scan_streaming(&rules, discovery, &options, &mut |findings| {
+            for output in outputs.iter_mut().filter(|o| o.error.is_none()) {
+                let Streamed {
+                    report, cx, writer, ..
+                } = output;
+                output.error = findings
+                    .iter()
+                    .try_for_each(|f| report.finding(f, cx, writer))
+                    .err();
+            }
+        });
+        if let Some(display) = display {
+            display.finish();
+        }
+        for output in outputs {
+            let Streamed {
+                destination,
+                report,
+                cx,
+                mut writer,
+                error,
+            } = output;
+            let written = match error {
+                Some(err) => Err(err),
+                None => report
+                    .end(&result, &cx, &mut writer)
+                    .and_then(|()| writer.flush()),
+            };
+            drop(writer);
+            if let Err(err) = written {
+                all_written &= write_failed(stderr, destination, &err)?;
+            }
+        }
+        return finish_scan(&result, &destinations, fail_on, all_written, stderr);
+    }
+
+    let mut result = scan(&rules, discovery, &options);
+    if let Some(display) = display {
+        display.finish();
+    }
+    if let Some(baseline) = &baseline {
+        baseline::compare(&mut result, baseline);
+    }
+    let mut all_written = true;
+    for destination in &destinations {
+        let cx = context(destination);
         let written = if destination.format == Format::Sarif {
             // Rendered whole before anything is written: a SARIF report over GitHub's limits is
             // refused and must leave no half-written file behind.
@@ -352,35 +438,66 @@ fn run_scan(
             }
         };
         if let Err(err) = written {
-            // A reader that stopped early (`| head`) is not a failure to write; the exit code
-            // still says what the scan found, so a gate cannot mistake it for a clean run.
-            if destination.path.is_none() && err.kind() == io::ErrorKind::BrokenPipe {
-                continue;
-            }
-            all_written = false;
-            let name = destination.format.name();
-            match &destination.path {
-                Some(path) => {
-                    // An old report at the same path would be uploaded as if it were this one.
-                    let removed = path.is_file() && std::fs::remove_file(path).is_ok();
-                    writeln!(
-                        stderr,
-                        "error: the {name} report could not be written to {}: {err}{}",
-                        path.display(),
-                        if removed {
-                            " (the file that was there was removed)"
-                        } else {
-                            ""
-                        }
-                    )?;
-                }
-                None => writeln!(
-                    stderr,
-                    "error: the {name} report could not be written to standard output: {err}"
-                )?,
-            }
+            all_written &= write_failed(stderr, destination, &err)?;
         }
     }
+    finish_scan(&result, &destinations, fail_on, all_written, stderr)
+}
+
+/// A report being written while the scan runs.
+struct Streamed<'a, 'w> {
+    destination: &'a Destination,
+    report: &'static dyn StreamingReport,
+    cx: Context<'a>,
+    writer: Box<dyn Write + 'w>,
+    /// The first write error; nothing more is written to this report after it.
+    error: Option<io::Error>,
+}
+
+/// Says that a report could not be written; false when that fails the run. A reader that
+/// stopped early (`| head`) is not a failure to write; the exit code still says what the scan
+/// found, so a gate cannot mistake it for a clean run.
+fn write_failed(
+    stderr: &mut dyn Write,
+    destination: &Destination,
+    err: &io::Error,
+) -> io::Result<bool> {
+    if destination.path.is_none() && err.kind() == io::ErrorKind::BrokenPipe {
+        return Ok(true);
+    }
+    let name = destination.format.name();
+    match &destination.path {
+        Some(path) => {
+            // An old report at the same path would be uploaded as if it were this one.
+            let removed = path.is_file() && std::fs::remove_file(path).is_ok();
+            writeln!(
+                stderr,
+                "error: the {name} report could not be written to {}: {err}{}",
+                path.display(),
+                if removed {
+                    " (the file that was there was removed)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        None => writeln!(
+            stderr,
+            "error: the {name} report could not be written to standard output: {err}"
+        )?,
+    }
+    Ok(false)
+}
+
+/// The end of a scan once its reports are written: input errors on standard error when no
+/// report went to standard output, and the exit status.
+fn finish_scan(
+    result: &ScanResult,
+    destinations: &[Destination],
+    fail_on: Option<Severity>,
+    all_written: bool,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
     // No report on standard output: still tell a person in the log what went wrong.
     if destinations.iter().all(|d| d.path.is_some()) {
         for error in &result.errors {
@@ -392,7 +509,7 @@ fn run_scan(
             )?;
         }
     }
-    Ok(ExitStatus::of_run(&result, fail_on, all_written))
+    Ok(ExitStatus::of_run(result, fail_on, all_written))
 }
 
 /// The scope filters, with relative times taken back from `now`.

@@ -13,11 +13,10 @@ pub mod trace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use coverage::{Controls, Coverage};
@@ -187,6 +186,10 @@ pub struct Stats {
     /// Files inside directories whose names are not trail file names.
     pub ignored: usize,
     pub rules: usize,
+    /// Findings raised (after exceptions), in all and per severity. Equal to the findings of
+    /// the `ScanResult` unless they were streamed out (`scan_streaming`).
+    pub findings: usize,
+    pub findings_by_severity: BTreeMap<Severity, usize>,
     /// Rule id -> events that matched but were suppressed by an exception.
     pub suppressed: BTreeMap<String, usize>,
     pub duration: Duration,
@@ -225,12 +228,46 @@ pub struct ScanResult {
 }
 
 impl ScanResult {
+    /// Findings raised, whether they are held here or were streamed out.
+    pub fn finding_count(&self) -> usize {
+        if self.findings.is_empty() {
+            self.stats.findings
+        } else {
+            self.findings.len()
+        }
+    }
+
+    /// Findings of one severity, whether they are held here or were streamed out.
+    pub fn finding_count_of(&self, severity: Severity) -> usize {
+        if self.findings.is_empty() {
+            self.stats
+                .findings_by_severity
+                .get(&severity)
+                .copied()
+                .unwrap_or(0)
+        } else {
+            self.findings
+                .iter()
+                .filter(|f| f.severity == severity)
+                .count()
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
 
     /// Findings that fail a gate at `threshold`: at or above it, and not already in the baseline.
     pub fn failing(&self, threshold: Severity) -> usize {
+        if self.findings.is_empty() {
+            // Streamed out (`scan_streaming`, never with a baseline): the counts remain.
+            return self
+                .stats
+                .findings_by_severity
+                .range(threshold..)
+                .map(|(_, n)| n)
+                .sum();
+        }
         self.findings
             .iter()
             .filter(|f| f.severity >= threshold && f.counts_toward_gate())
@@ -250,43 +287,43 @@ struct FileOutcome {
     coverage: Coverage,
 }
 
-/// Reads and evaluates every discovered file, in parallel, one file per task so memory is bounded
-/// by the files in flight, not by how many there are.
+/// Reads and evaluates every discovered file, in parallel, and returns every finding sorted.
+/// Holds all findings in memory: reports that need the whole picture (SARIF, JUnit, HTML) use it.
 pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> ScanResult {
+    let mut findings = Vec::new();
+    let mut result = scan_streaming(rules, discovery, options, &mut |batch| {
+        findings.extend(batch);
+    });
+    result.findings = findings;
+    if options.keep_events {
+        finding::cap_kept_events(&mut result.findings);
+    }
+    result
+}
+
+/// Reads and evaluates every discovered file in parallel and hands the findings to `sink` file by
+/// file, in report order (file, record, rule id), on the calling thread, as soon as every earlier
+/// file is done. Memory is bounded by the files in flight, not by the findings of the whole scan:
+/// the returned `ScanResult` has no findings, only their counts (`Stats::findings`), the errors,
+/// the skipped files and the statistics.
+pub fn scan_streaming(
+    rules: &RuleSet,
+    discovery: Discovery,
+    options: &ScanOptions,
+    sink: &mut dyn FnMut(Vec<Finding>),
+) -> ScanResult {
     let started = Instant::now();
     let Discovery {
-        files,
+        mut files,
         skipped,
         errors,
         ignored,
     } = discovery;
+    // Findings sort by file name first: scanning files in that order lets each file's findings
+    // go out as soon as the files before it are done.
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     // Bytes of events kept so far (ScanOptions::keep_events), across workers.
     let held = AtomicUsize::new(0);
-    let work = || -> Vec<FileOutcome> {
-        files
-            .par_iter()
-            .map(|file| {
-                let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options, &held))).unwrap_or_else(|_| FileOutcome {
-                    errors: vec![InputError::file(
-                        &file.name,
-                        "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
-                    )],
-                    ..FileOutcome::default()
-                });
-                if let Some(progress) = &options.progress {
-                    progress.file_done(outcome.events + outcome.coverage.left_out(), outcome.bytes);
-                }
-                outcome
-            })
-            .collect()
-    };
-    let outcomes = match rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
-    };
 
     let mut result = ScanResult {
         errors,
@@ -298,40 +335,122 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
     result.stats.ignored = ignored;
     result.stats.rules = rules.rules().len();
     result.stats.files_failed = result.errors.len();
-    for outcome in outcomes {
-        result.stats.events += outcome.events;
-        result.stats.bytes += outcome.bytes;
+    let mut collect = |mut outcome: FileOutcome| {
+        let stats = &mut result.stats;
+        stats.events += outcome.events;
+        stats.bytes += outcome.bytes;
         if outcome.read {
-            result.stats.files_read += 1;
+            stats.files_read += 1;
         }
         for error in &outcome.errors {
             if error.is_record_error() {
-                result.stats.records_failed += 1;
+                stats.records_failed += 1;
             } else {
-                result.stats.files_failed += 1;
+                stats.files_failed += 1;
             }
         }
         for id in outcome.suppressed {
-            *result.stats.suppressed.entry(id).or_default() += 1;
+            *stats.suppressed.entry(id).or_default() += 1;
         }
         coverage.merge(outcome.coverage);
-        result.findings.extend(outcome.findings);
         result.errors.extend(outcome.errors);
         result.skipped.extend(outcome.skipped);
+        // One file's findings come out in record order, each record's in candidate order.
+        outcome
+            .findings
+            .sort_by(|a, b| (a.record, &a.rule_id).cmp(&(b.record, &b.rule_id)));
+        for finding in &outcome.findings {
+            stats.findings += 1;
+            *stats
+                .findings_by_severity
+                .entry(finding.severity)
+                .or_default() += 1;
+        }
+        if !outcome.findings.is_empty() {
+            sink(outcome.findings);
+        }
+    };
+    let scan_one = |file: &TrailFile| -> FileOutcome {
+        let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options, &held)))
+            .unwrap_or_else(|_| FileOutcome {
+                errors: vec![InputError::file(
+                    &file.name,
+                    "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
+                )],
+                ..FileOutcome::default()
+            });
+        if let Some(progress) = &options.progress {
+            progress.file_done(outcome.events + outcome.coverage.left_out(), outcome.bytes);
+        }
+        outcome
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+    {
+        Ok(pool) => in_order(&pool, &files, &scan_one, &mut collect),
+        Err(_) => files.iter().map(scan_one).for_each(&mut collect),
     }
-    result
-        .findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
     result
         .errors
         .sort_by(|a, b| (&a.file, a.record, a.line).cmp(&(&b.file, b.record, b.line)));
     result.skipped.sort_by(|a, b| a.file.cmp(&b.file));
     coverage.finish(rules, &mut result.stats);
-    if options.keep_events {
-        finding::cap_kept_events(&mut result.findings);
-    }
     result.stats.duration = started.elapsed();
     result
+}
+
+/// Runs `work` on every item on the pool's threads and hands the results to `done` in the items'
+/// order, on the calling thread (ripgrep's ordered output). Workers run at most `window` items
+/// ahead of the oldest unfinished one, so results waiting for their turn stay few.
+fn in_order<T: Sync, R: Send>(
+    pool: &rayon::ThreadPool,
+    items: &[T],
+    work: &(dyn Fn(&T) -> R + Sync),
+    done: &mut dyn FnMut(R),
+) {
+    let workers = pool.current_num_threads().max(1);
+    let window = workers * 4;
+    let next = AtomicUsize::new(0);
+    // How many results `done` has received; workers wait on it to stay inside the window.
+    let delivered = (Mutex::new(0usize), Condvar::new());
+    let (sender, receiver) = mpsc::channel::<(usize, R)>();
+    pool.in_place_scope(|scope| {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, delivered) = (&next, &delivered);
+            scope.spawn(move |_| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                {
+                    let (count, turn) = delivered;
+                    let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
+                    while i >= *count + window {
+                        count = turn.wait(count).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                if sender.send((i, work(&items[i]))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = BTreeMap::new();
+        let mut expected = 0;
+        for (i, output) in receiver {
+            waiting.insert(i, output);
+            while let Some(output) = waiting.remove(&expected) {
+                done(output);
+                expected += 1;
+                let (count, turn) = &delivered;
+                *count.lock().unwrap_or_else(|e| e.into_inner()) = expected;
+                turn.notify_all();
+            }
+        }
+    });
 }
 
 fn scan_file(

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use crate::engine::{Finding, ScanResult};
 
 use super::escape;
-use super::{Context, Report};
+use super::{render_streaming, Context, Report, StreamingReport};
 
 pub struct Csv;
 
@@ -38,10 +38,20 @@ pub const COLUMNS: [&str; 20] = [
 
 impl Report for Csv {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        write_row(out, COLUMNS.iter().map(|c| c.to_string()))?;
-        for finding in &result.findings {
-            write_row(out, row(finding, cx).into_iter())?;
-        }
+        render_streaming(self, result, cx, out)
+    }
+}
+
+impl StreamingReport for Csv {
+    fn begin(&self, _cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write_row(out, COLUMNS.iter().map(|c| c.to_string()))
+    }
+
+    fn finding(&self, finding: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write_row(out, row(finding, cx).into_iter())
+    }
+
+    fn end(&self, _result: &ScanResult, _cx: &Context<'_>, _out: &mut dyn Write) -> io::Result<()> {
         Ok(())
     }
 }

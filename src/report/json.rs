@@ -48,7 +48,7 @@ pub(super) fn summary(result: &ScanResult) -> Value {
         "files_ignored": stats.ignored,
         "records_failed": stats.records_failed,
         "events": stats.events,
-        "findings": result.findings.len(),
+        "findings": result.finding_count(),
         "findings_by_severity": by_severity,
         "suppressed": stats.suppressed,
         "errors": result.errors.len(),

@@ -6,18 +6,29 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::engine::ScanResult;
+use crate::engine::{Finding, ScanResult};
 
 use super::json::{error, finding, gone, skipped, summary, tool};
-use super::{Context, Report};
+use super::{render_streaming, Context, Report, StreamingReport};
 
 pub struct JsonLines;
 
 impl Report for JsonLines {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        for f in &result.findings {
-            line(out, "finding", finding(f, cx))?;
-        }
+        render_streaming(self, result, cx, out)
+    }
+}
+
+impl StreamingReport for JsonLines {
+    fn begin(&self, _cx: &Context<'_>, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finding(&self, f: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        line(out, "finding", finding(f, cx))
+    }
+
+    fn end(&self, result: &ScanResult, _cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         for e in &result.errors {
             line(out, "error", error(e))?;
         }

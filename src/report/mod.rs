@@ -22,7 +22,7 @@ pub(crate) mod xml;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::engine::{RuleSet, ScanResult};
+use crate::engine::{Finding, RuleSet, ScanResult};
 use crate::rule::Severity;
 
 pub use html::MAX_HTML_FINDINGS;
@@ -102,6 +102,42 @@ pub trait Report {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
 }
 
+/// A format that can write each finding as the scan produces it (text, JSON Lines, CSV): its
+/// findings come first, and what follows them (errors, the summary) needs only the counts. Such a
+/// format's `render` is `begin`, `finding` for each finding, then `end`, so both ways give the
+/// same bytes.
+pub trait StreamingReport {
+    fn begin(&self, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
+    fn finding(&self, finding: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// Everything after the findings; `result.findings` may be empty (they were streamed).
+    fn end(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Renders a finished result with a streaming format: the one definition of its bytes.
+fn render_streaming(
+    report: &dyn StreamingReport,
+    result: &ScanResult,
+    cx: &Context<'_>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    report.begin(cx, out)?;
+    for finding in &result.findings {
+        report.finding(finding, cx, out)?;
+    }
+    report.end(result, cx, out)
+}
+
+/// The streaming form of `format`, if it has one. Reports compared with a baseline are not
+/// streamed (findings are marked new or unchanged once the whole scan is known).
+pub fn streaming(format: Format) -> Option<&'static dyn StreamingReport> {
+    match format {
+        Format::Text => Some(&text::Text),
+        Format::Jsonl => Some(&jsonl::JsonLines),
+        Format::Csv => Some(&csv::Csv),
+        _ => None,
+    }
+}
+
 /// Renders `result` in `format`. A format that cannot represent the result (SARIF over GitHub's
 /// upload limits) returns an error before writing anything.
 pub fn render(
@@ -128,12 +164,7 @@ pub fn counts_by_severity(result: &ScanResult) -> Vec<(Severity, usize)> {
     Severity::ALL
         .iter()
         .rev()
-        .map(|s| {
-            (
-                *s,
-                result.findings.iter().filter(|f| f.severity == *s).count(),
-            )
-        })
+        .map(|s| (*s, result.finding_count_of(*s)))
         .collect()
 }
 

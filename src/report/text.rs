@@ -11,7 +11,7 @@ use crate::engine::{Evidence, Finding, ScanResult};
 use crate::rule::Severity;
 
 use super::escape::control;
-use super::{counts_by_severity, Context, Report};
+use super::{counts_by_severity, render_streaming, Context, Report, StreamingReport};
 
 pub struct Text;
 
@@ -55,10 +55,21 @@ impl Paint {
 
 impl Report for Text {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        render_streaming(self, result, cx, out)
+    }
+}
+
+impl StreamingReport for Text {
+    fn begin(&self, _cx: &Context<'_>, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finding(&self, finding: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write_finding(out, &Paint { on: cx.color }, finding)
+    }
+
+    fn end(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         let paint = Paint { on: cx.color };
-        for finding in &result.findings {
-            write_finding(out, &paint, finding)?;
-        }
         if !result.errors.is_empty() {
             for error in &result.errors {
                 writeln!(
@@ -169,7 +180,7 @@ fn write_summary(
     } else {
         format!(
             "{} ({})",
-            plural(result.findings.len(), "finding", "findings"),
+            plural(result.finding_count(), "finding", "findings"),
             counts.join(", ")
         )
     };
