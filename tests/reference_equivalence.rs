@@ -85,9 +85,13 @@ fn streamed_findings_equal_collected_findings() {
             threads,
             ..ScanOptions::default()
         };
-        let mut streamed = scan_streaming(&rules, discover(&inputs), &options, &mut |batch| {
-            batches.push(batch)
-        });
+        let mut streamed = scan_streaming(
+            &rules,
+            discover(&inputs),
+            &options,
+            &|batch| batch,
+            &mut |batch| batches.push(batch),
+        );
         // One batch per file with findings, files in name order.
         for pair in batches.windows(2) {
             assert!(pair[0][0].file < pair[1][0].file, "batches out of order");

@@ -18,7 +18,7 @@ use args::{
 };
 
 use crate::baseline;
-use crate::engine::{scan, scan_streaming, RuleSet, ScanOptions, ScanResult, Scope};
+use crate::engine::{scan, scan_streaming, Finding, RuleSet, ScanOptions, ScanResult, Scope};
 use crate::exit::ExitStatus;
 use crate::report::{self, Context, Format, StreamingReport};
 use crate::rule::{self, RuleError, Severity};
@@ -363,15 +363,27 @@ fn run_scan(
             } = output;
             output.error = report.begin(cx, writer).err();
         }
-        let result = scan_streaming(&rules, discovery, &options, &mut |findings| {
-            for output in outputs.iter_mut().filter(|o| o.error.is_none()) {
-                let Streamed {
-                    report, cx, writer, ..
-                } = output;
-                output.error = findings
-                    .iter()
-                    .try_for_each(|f| report.finding(f, cx, writer))
-                    .err();
+        // Each file's findings are rendered by the worker that found them, for every report,
+        // and written here in order.
+        let renderers: Vec<(&dyn StreamingReport, Context<'_>)> =
+            outputs.iter().map(|o| (o.report, o.cx.clone())).collect();
+        let render = |findings: Vec<Finding>| -> Vec<io::Result<Vec<u8>>> {
+            renderers
+                .iter()
+                .map(|(report, cx)| {
+                    let mut bytes = Vec::new();
+                    findings
+                        .iter()
+                        .try_for_each(|f| report.finding(f, cx, &mut bytes))
+                        .map(|()| bytes)
+                })
+                .collect()
+        };
+        let result = scan_streaming(&rules, discovery, &options, &render, &mut |rendered| {
+            for (output, bytes) in outputs.iter_mut().zip(rendered) {
+                if output.error.is_none() {
+                    output.error = bytes.and_then(|b| output.writer.write_all(&b)).err();
+                }
             }
         });
         if let Some(display) = display {

@@ -278,6 +278,8 @@ impl ScanResult {
 #[derive(Default)]
 struct FileOutcome {
     findings: Vec<Finding>,
+    /// Findings per severity, counted before they are handed on.
+    tally: BTreeMap<Severity, usize>,
     errors: Vec<InputError>,
     skipped: Option<Skipped>,
     suppressed: Vec<String>,
@@ -291,7 +293,7 @@ struct FileOutcome {
 /// Holds all findings in memory: reports that need the whole picture (SARIF, JUnit, HTML) use it.
 pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> ScanResult {
     let mut findings = Vec::new();
-    let mut result = scan_streaming(rules, discovery, options, &mut |batch| {
+    let mut result = scan_streaming(rules, discovery, options, &|batch| batch, &mut |batch| {
         findings.extend(batch);
     });
     result.findings = findings;
@@ -303,14 +305,16 @@ pub fn scan(rules: &RuleSet, discovery: Discovery, options: &ScanOptions) -> Sca
 
 /// Reads and evaluates every discovered file in parallel and hands the findings to `sink` file by
 /// file, in report order (file, record, rule id), on the calling thread, as soon as every earlier
-/// file is done. Memory is bounded by the files in flight, not by the findings of the whole scan:
-/// the returned `ScanResult` has no findings, only their counts (`Stats::findings`), the errors,
-/// the skipped files and the statistics.
-pub fn scan_streaming(
+/// file is done. `prepare` runs first on each file's findings in the worker that found them (to
+/// render them in parallel, say). Memory is bounded by the files in flight, not by the findings of
+/// the whole scan: the returned `ScanResult` has no findings, only their counts
+/// (`Stats::findings`), the errors, the skipped files and the statistics.
+pub fn scan_streaming<T: Send>(
     rules: &RuleSet,
     discovery: Discovery,
     options: &ScanOptions,
-    sink: &mut dyn FnMut(Vec<Finding>),
+    prepare: &(dyn Fn(Vec<Finding>) -> T + Sync),
+    sink: &mut dyn FnMut(T),
 ) -> ScanResult {
     let started = Instant::now();
     let Discovery {
@@ -335,7 +339,7 @@ pub fn scan_streaming(
     result.stats.ignored = ignored;
     result.stats.rules = rules.rules().len();
     result.stats.files_failed = result.errors.len();
-    let mut collect = |mut outcome: FileOutcome| {
+    let mut collect = |(outcome, prepared): (FileOutcome, Option<T>)| {
         let stats = &mut result.stats;
         stats.events += outcome.events;
         stats.bytes += outcome.bytes;
@@ -355,22 +359,15 @@ pub fn scan_streaming(
         coverage.merge(outcome.coverage);
         result.errors.extend(outcome.errors);
         result.skipped.extend(outcome.skipped);
-        // One file's findings come out in record order, each record's in candidate order.
-        outcome
-            .findings
-            .sort_by(|a, b| (a.record, &a.rule_id).cmp(&(b.record, &b.rule_id)));
-        for finding in &outcome.findings {
-            stats.findings += 1;
-            *stats
-                .findings_by_severity
-                .entry(finding.severity)
-                .or_default() += 1;
+        for (severity, n) in outcome.tally {
+            stats.findings += n;
+            *stats.findings_by_severity.entry(severity).or_default() += n;
         }
-        if !outcome.findings.is_empty() {
-            sink(outcome.findings);
+        if let Some(prepared) = prepared {
+            sink(prepared);
         }
     };
-    let scan_one = |file: &TrailFile| -> FileOutcome {
+    let scan_one = |file: &TrailFile| -> (FileOutcome, Option<T>) {
         let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options, &held)))
             .unwrap_or_else(|_| FileOutcome {
                 errors: vec![InputError::file(
@@ -382,7 +379,15 @@ pub fn scan_streaming(
         if let Some(progress) = &options.progress {
             progress.file_done(outcome.events + outcome.coverage.left_out(), outcome.bytes);
         }
-        outcome
+        let mut outcome = outcome;
+        // One file's findings come out in record order, each record's in candidate order.
+        let mut findings = std::mem::take(&mut outcome.findings);
+        findings.sort_by(|a, b| (a.record, &a.rule_id).cmp(&(b.record, &b.rule_id)));
+        for finding in &findings {
+            *outcome.tally.entry(finding.severity).or_default() += 1;
+        }
+        let prepared = (!findings.is_empty()).then(|| prepare(findings));
+        (outcome, prepared)
     };
     match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)

@@ -79,6 +79,7 @@ impl Format {
 }
 
 /// What a format may use besides the result itself.
+#[derive(Clone)]
 pub struct Context<'a> {
     pub rules: &'a RuleSet,
     /// Use ANSI colours (text format only).
@@ -106,7 +107,7 @@ pub trait Report {
 /// findings come first, and what follows them (errors, the summary) needs only the counts. Such a
 /// format's `render` is `begin`, `finding` for each finding, then `end`, so both ways give the
 /// same bytes.
-pub trait StreamingReport {
+pub trait StreamingReport: Sync {
     fn begin(&self, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
     fn finding(&self, finding: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
     /// Everything after the findings; `result.findings` may be empty (they were streamed).
