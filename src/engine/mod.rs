@@ -29,7 +29,8 @@ use crate::baseline::BaselineSummary;
 use crate::rule::{Outcome, Rule, Severity};
 use crate::source::records::{self, Record};
 use crate::source::{
-    check_record, Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped, TrailFile,
+    check_record, walk_file, Discovery, InputError, Origin, ReadLimits, SkipReason, Skipped,
+    TrailFile, STREAM_ABOVE,
 };
 use crate::time::{parse_rfc3339, Timestamp};
 
@@ -163,6 +164,15 @@ pub struct ScanOptions {
     pub keep_events: bool,
     /// Told about each file when it is done (a progress bar). Called from worker threads.
     pub progress: Option<Arc<dyn Progress>>,
+    /// Decoded files above this many bytes are streamed record by record; `None`: the default,
+    /// `source::STREAM_ABOVE`. Tests set it low to stream small files.
+    pub stream_above: Option<usize>,
+}
+
+impl ScanOptions {
+    fn stream_above(&self) -> usize {
+        self.stream_above.unwrap_or(STREAM_ABOVE)
+    }
 }
 
 /// Receives progress while a scan runs, once per file, from any worker thread.
@@ -339,7 +349,7 @@ pub fn scan_streaming<T: Send>(
     result.stats.ignored = ignored;
     result.stats.rules = rules.rules().len();
     result.stats.files_failed = result.errors.len();
-    let mut collect = |(outcome, prepared): (FileOutcome, Option<T>)| {
+    let mut collect = |(outcome, prepared): (FileOutcome, Option<T>), sink: &mut dyn FnMut(T)| {
         let stats = &mut result.stats;
         stats.events += outcome.events;
         stats.bytes += outcome.bytes;
@@ -367,34 +377,52 @@ pub fn scan_streaming<T: Send>(
             sink(prepared);
         }
     };
-    let scan_one = |file: &TrailFile| -> (FileOutcome, Option<T>) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| scan_file(rules, file, options, &held)))
-            .unwrap_or_else(|_| FileOutcome {
-                errors: vec![InputError::file(
-                    &file.name,
-                    "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
-                )],
-                ..FileOutcome::default()
-            });
+    // Sorts one part of a file's findings (record order, then rule id: each record's come in
+    // candidate order), counts them and prepares them for the sink.
+    let part = |mut findings: Vec<Finding>, tally: &mut BTreeMap<Severity, usize>| -> T {
+        findings.sort_by(|a, b| (a.record, &a.rule_id).cmp(&(b.record, &b.rule_id)));
+        for finding in &findings {
+            *tally.entry(finding.severity).or_default() += 1;
+        }
+        prepare(findings)
+    };
+    let scan_one = |file: &TrailFile, send: &mut dyn FnMut(T)| -> (FileOutcome, Option<T>) {
+        let mut tally = BTreeMap::new();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            scan_file(rules, file, options, &held, &mut |findings| {
+                send(part(findings, &mut tally))
+            })
+        }))
+        .unwrap_or_else(|_| FileOutcome {
+            errors: vec![InputError::file(
+                &file.name,
+                "internal error while scanning this file (a bug in trailgate: please report it with the file if you can)",
+            )],
+            ..FileOutcome::default()
+        });
         if let Some(progress) = &options.progress {
             progress.file_done(outcome.events + outcome.coverage.left_out(), outcome.bytes);
         }
         let mut outcome = outcome;
-        // One file's findings come out in record order, each record's in candidate order.
-        let mut findings = std::mem::take(&mut outcome.findings);
-        findings.sort_by(|a, b| (a.record, &a.rule_id).cmp(&(b.record, &b.rule_id)));
-        for finding in &findings {
-            *outcome.tally.entry(finding.severity).or_default() += 1;
-        }
-        let prepared = (!findings.is_empty()).then(|| prepare(findings));
+        let findings = std::mem::take(&mut outcome.findings);
+        let prepared = (!findings.is_empty()).then(|| part(findings, &mut tally));
+        outcome.tally = tally;
         (outcome, prepared)
     };
     match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()
     {
-        Ok(pool) => in_order(&pool, &files, &scan_one, &mut collect),
-        Err(_) => files.iter().map(scan_one).for_each(&mut collect),
+        Ok(pool) => in_order(&pool, &files, &scan_one, &mut |piece| match piece {
+            Piece::Part(prepared) => sink(prepared),
+            Piece::Done(done) => collect(done, &mut *sink),
+        }),
+        Err(_) => {
+            for file in &files {
+                let done = scan_one(file, &mut *sink);
+                collect(done, &mut *sink);
+            }
+        }
     }
 
     result
@@ -406,51 +434,83 @@ pub fn scan_streaming<T: Send>(
     result
 }
 
+/// What `in_order` runs on each item: it may send parts of its result, then returns the rest.
+type Work<'a, T, P, R> = dyn Fn(&T, &mut dyn FnMut(P)) -> R + Sync + 'a;
+
+/// A part of an item's result, or the rest of it (`in_order`).
+enum Piece<P, R> {
+    Part(P),
+    Done(R),
+}
+
 /// Runs `work` on every item on the pool's threads and hands the results to `done` in the items'
-/// order, on the calling thread (ripgrep's ordered output). Workers run at most `window` items
-/// ahead of the oldest unfinished one, so results waiting for their turn stay few.
-fn in_order<T: Sync, R: Send>(
+/// order, on the calling thread (ripgrep's ordered output). `work` may also send parts of its
+/// result before it ends; they are delivered in order too, before the item's `Done`. Workers run
+/// at most `window` items ahead of the oldest unfinished one, and a worker whose item is not the
+/// oldest waits once it has `PARTS_AHEAD` parts waiting, so what waits for its turn stays small.
+fn in_order<T: Sync, P: Send, R: Send>(
     pool: &rayon::ThreadPool,
     items: &[T],
-    work: &(dyn Fn(&T) -> R + Sync),
-    done: &mut dyn FnMut(R),
+    work: &Work<'_, T, P, R>,
+    deliver: &mut dyn FnMut(Piece<P, R>),
 ) {
+    const PARTS_AHEAD: usize = 2;
     let workers = pool.current_num_threads().max(1);
     let window = workers * 4;
     let next = AtomicUsize::new(0);
-    // How many results `done` has received; workers wait on it to stay inside the window.
-    let delivered = (Mutex::new(0usize), Condvar::new());
-    let (sender, receiver) = mpsc::channel::<(usize, R)>();
+    // The oldest item not yet done; workers wait on it to stay inside the window.
+    let oldest = (Mutex::new(0usize), Condvar::new());
+    let wait_until = |ready: &dyn Fn(usize) -> bool| {
+        let (count, turn) = &oldest;
+        let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
+        while !ready(*count) {
+            count = turn.wait(count).unwrap_or_else(|e| e.into_inner());
+        }
+    };
+    let (sender, receiver) = mpsc::channel::<(usize, Piece<P, R>)>();
     pool.in_place_scope(|scope| {
         for _ in 0..workers {
             let sender = sender.clone();
-            let (next, delivered) = (&next, &delivered);
+            let (next, wait_until) = (&next, &wait_until);
             scope.spawn(move |_| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= items.len() {
                     break;
                 }
-                {
-                    let (count, turn) = delivered;
-                    let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
-                    while i >= *count + window {
-                        count = turn.wait(count).unwrap_or_else(|e| e.into_inner());
+                wait_until(&|oldest| i < oldest + window);
+                let mut sent = 0usize;
+                let mut send = |p: P| {
+                    sent += 1;
+                    if sent > PARTS_AHEAD {
+                        wait_until(&|oldest| oldest == i);
                     }
-                }
-                if sender.send((i, work(&items[i]))).is_err() {
+                    let _ = sender.send((i, Piece::Part(p)));
+                };
+                let result = work(&items[i], &mut send);
+                if sender.send((i, Piece::Done(result))).is_err() {
                     break;
                 }
             });
         }
         drop(sender);
-        let mut waiting = BTreeMap::new();
+        let mut waiting: BTreeMap<usize, (Vec<P>, Option<R>)> = BTreeMap::new();
         let mut expected = 0;
-        for (i, output) in receiver {
-            waiting.insert(i, output);
-            while let Some(output) = waiting.remove(&expected) {
-                done(output);
+        for (i, piece) in receiver {
+            match piece {
+                Piece::Part(p) if i == expected => deliver(Piece::Part(p)),
+                Piece::Part(p) => waiting.entry(i).or_default().0.push(p),
+                Piece::Done(r) => waiting.entry(i).or_default().1 = Some(r),
+            }
+            // Hand on everything that is now in turn.
+            while let Some(entry) = waiting.get_mut(&expected) {
+                entry.0.drain(..).for_each(|p| deliver(Piece::Part(p)));
+                let Some(result) = entry.1.take() else {
+                    break;
+                };
+                waiting.remove(&expected);
+                deliver(Piece::Done(result));
                 expected += 1;
-                let (count, turn) = &delivered;
+                let (count, turn) = &oldest;
                 *count.lock().unwrap_or_else(|e| e.into_inner()) = expected;
                 turn.notify_all();
             }
@@ -458,26 +518,23 @@ fn in_order<T: Sync, R: Send>(
     });
 }
 
+/// Findings of one file handed on before the file is done, so that one huge file does not hold
+/// all its findings (`scan_file`'s `emit`).
+const PART_FINDINGS: usize = 2048;
+
+/// Scans one file. Findings go to `emit` in parts at record boundaries once `PART_FINDINGS` have
+/// piled up; the rest come back in the outcome.
 fn scan_file(
     rules: &RuleSet,
     file: &TrailFile,
     options: &ScanOptions,
     held: &AtomicUsize,
+    emit: &mut dyn FnMut(Vec<Finding>),
 ) -> FileOutcome {
     if options.reference {
         return scan_file_reference(rules, file, options, held);
     }
     let mut outcome = FileOutcome::default();
-    let bytes = match file.read_decoded(&options.limits) {
-        Ok((bytes, on_disk)) => {
-            outcome.bytes = on_disk;
-            bytes
-        }
-        Err(message) => {
-            outcome.errors.push(InputError::file(&file.name, message));
-            return outcome;
-        }
-    };
     let mut candidates = Vec::new();
     let mut result = EventResult::default();
     let mut events = 0usize;
@@ -504,63 +561,75 @@ fn scan_file(
             finding::keep_event(&mut result.findings[before..], event, held);
         }
     };
-    let walk = records::for_each_record(&file.name, &bytes, &mut |record| match record {
-        Record::Raw { text, origin } => {
-            // Most records meet no rule: decide that from the two fields the index uses, read
-            // from the raw text, and never build their JSON tree.
-            let indexed = if shortcut {
-                records::head(text.get())
-            } else {
-                None
-            };
-            if let Some(head) = indexed {
-                events += 1;
-                rules.candidates(head.source, head.name, &mut candidates);
-                if candidates.is_empty() {
-                    // Still part of what was scanned: its time, account and region.
-                    result.coverage.note(
-                        head.time.and_then(parse_rfc3339),
-                        head.account,
-                        head.region,
-                    );
-                    return;
-                }
-            }
-            let parsed = serde_json::from_str::<Value>(text.get())
-                .map_err(|err| err.to_string())
-                .and_then(check_record);
-            match parsed {
-                Ok(event) => {
-                    if indexed.is_none() {
-                        events += 1;
+    let (walk, on_disk) = walk_file(
+        file,
+        &options.limits,
+        options.stream_above(),
+        &mut |record| match record {
+            Record::Raw { text, origin } => {
+                // Most records meet no rule: decide that from the two fields the index uses, read
+                // from the raw text, and never build their JSON tree.
+                let indexed = if shortcut {
+                    records::head(text.get())
+                } else {
+                    None
+                };
+                if let Some(head) = indexed {
+                    events += 1;
+                    rules.candidates(head.source, head.name, &mut candidates);
+                    if candidates.is_empty() {
+                        // Still part of what was scanned: its time, account and region.
+                        result.coverage.note(
+                            head.time.and_then(parse_rfc3339),
+                            head.account,
+                            head.region,
+                        );
+                        return;
                     }
-                    evaluate(
-                        &event,
-                        &origin,
-                        &mut candidates,
-                        &mut result,
-                        indexed.is_some(),
-                    );
                 }
-                Err(message) => record_errors.push(InputError {
-                    file: origin.file.clone(),
-                    record: Some(origin.record),
-                    line: origin.line,
-                    message,
-                }),
+                let parsed = serde_json::from_str::<Value>(text.get())
+                    .map_err(|err| err.to_string())
+                    .and_then(check_record);
+                match parsed {
+                    Ok(event) => {
+                        if indexed.is_none() {
+                            events += 1;
+                        }
+                        evaluate(
+                            &event,
+                            &origin,
+                            &mut candidates,
+                            &mut result,
+                            indexed.is_some(),
+                        );
+                        if result.findings.len() >= PART_FINDINGS {
+                            emit(std::mem::take(&mut result.findings));
+                        }
+                    }
+                    Err(message) => record_errors.push(InputError {
+                        file: origin.file.clone(),
+                        record: Some(origin.record),
+                        line: origin.line,
+                        message,
+                    }),
+                }
             }
-        }
-        Record::Parsed(event) => {
-            events += 1;
-            evaluate(
-                &event.value,
-                &event.origin,
-                &mut candidates,
-                &mut result,
-                false,
-            );
-        }
-    });
+            Record::Parsed(event) => {
+                events += 1;
+                evaluate(
+                    &event.value,
+                    &event.origin,
+                    &mut candidates,
+                    &mut result,
+                    false,
+                );
+                if result.findings.len() >= PART_FINDINGS {
+                    emit(std::mem::take(&mut result.findings));
+                }
+            }
+        },
+    );
+    outcome.bytes = on_disk;
     outcome.events = events - result.coverage.left_out();
     outcome.coverage = std::mem::take(&mut result.coverage);
     let mut errors = walk.errors;

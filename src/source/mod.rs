@@ -4,6 +4,7 @@
 mod discover;
 mod read;
 pub mod records;
+mod stream;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use serde_json::Value;
 
 pub use discover::{discover, Discovery};
 pub use read::{check_record, read_bytes, ReadLimits};
+pub use stream::{walk_file, STREAM_ABOVE};
 
 /// What the user asked to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,10 @@
 //! Opening a trail file (plain or gzip, detected by magic bytes) and splitting its JSON into
 //! events: `{"Records": [...]}`, a bare array of events, one event, or JSON Lines.
 
+use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
@@ -39,57 +41,89 @@ pub(super) fn read_stdin(limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> 
 }
 
 fn decode(reader: impl Read, limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> {
+    let mut decoded = open(reader)?;
+    let mut bytes = Vec::new();
+    let limit = limits.max_file_bytes;
+    if let Err(err) = (&mut decoded.reader)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+    {
+        return Err(decoded.read_error(&err));
+    }
+    if bytes.len() as u64 > limit {
+        return Err(decoded.too_large(limit));
+    }
+    Ok((bytes, decoded.on_disk()))
+}
+
+/// An opened trail file: its decoded (gunzipped if need be) bytes as a stream.
+pub(super) struct Decoded<'a> {
+    pub reader: Box<dyn Read + 'a>,
+    pub gzip: bool,
+    on_disk: Rc<Cell<u64>>,
+}
+
+impl Decoded<'_> {
+    /// Bytes read from disk so far (compressed, for gzip).
+    pub fn on_disk(&self) -> u64 {
+        self.on_disk.get()
+    }
+
+    /// Why reading the decoded stream failed.
+    pub fn read_error(&self, err: &std::io::Error) -> String {
+        if self.gzip {
+            format!(
+                "cannot decompress gzip: {} (the file is truncated or corrupt)",
+                io_reason(err)
+            )
+        } else {
+            format!("cannot read: {}", io_reason(err))
+        }
+    }
+
+    pub fn too_large(&self, limit: u64) -> String {
+        format!(
+            "the file is larger than {limit} bytes{}; raise the limit with --max-file-size if it is genuine",
+            if self.gzip { " once decompressed" } else { "" }
+        )
+    }
+}
+
+/// Opens a stream of trail bytes, decompressing it when it starts with gzip's magic bytes.
+pub(super) fn open<'a>(reader: impl Read + 'a) -> Result<Decoded<'a>, String> {
+    let on_disk = Rc::new(Cell::new(0));
     let mut counted = BufReader::with_capacity(
         256 * 1024,
         Counting {
             inner: reader,
-            count: 0,
+            count: on_disk.clone(),
         },
     );
     let head = counted
         .fill_buf()
         .map_err(|err| format!("cannot read: {}", io_reason(&err)))?;
     let gzip = head.starts_with(&GZIP_MAGIC);
-    let mut bytes = Vec::new();
-    let limit = limits.max_file_bytes;
-    let result = if gzip {
-        MultiGzDecoder::new(&mut counted)
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
+    let reader: Box<dyn Read + 'a> = if gzip {
+        Box::new(MultiGzDecoder::new(counted))
     } else {
-        (&mut counted)
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
+        Box::new(counted)
     };
-    if let Err(err) = result {
-        return Err(if gzip {
-            format!(
-                "cannot decompress gzip: {} (the file is truncated or corrupt)",
-                io_reason(&err)
-            )
-        } else {
-            format!("cannot read: {}", io_reason(&err))
-        });
-    }
-    if bytes.len() as u64 > limit {
-        return Err(format!(
-            "the file is larger than {limit} bytes{}; raise the limit with --max-file-size if it is genuine",
-            if gzip { " once decompressed" } else { "" }
-        ));
-    }
-    let on_disk = counted.get_ref().count;
-    Ok((bytes, on_disk))
+    Ok(Decoded {
+        reader,
+        gzip,
+        on_disk,
+    })
 }
 
 struct Counting<R> {
     inner: R,
-    count: u64,
+    count: Rc<Cell<u64>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count += n as u64;
+        self.count.set(self.count.get() + n as u64);
         Ok(n)
     }
 }
@@ -331,7 +365,7 @@ pub(super) fn json_reason(err: &serde_json::Error) -> String {
     }
 }
 
-fn io_reason(err: &std::io::Error) -> String {
+pub(super) fn io_reason(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),

@@ -74,7 +74,7 @@ pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Recor
 }
 
 /// `{"Records":` after optional whitespace: the shape CloudTrail writes to S3.
-fn starts_with_records_key(text: &[u8]) -> bool {
+pub(super) fn starts_with_records_key(text: &[u8]) -> bool {
     let rest = trim_start(text);
     let Some(rest) = rest.strip_prefix(b"{") else {
         return false;
