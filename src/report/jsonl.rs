@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::engine::{Finding, ScanResult};
 
-use super::json::{error, finding, gone, skipped, summary, tool};
+use super::json::{error, gone, skipped, summary, tool, FindingOut};
 use super::{render_streaming, Context, Report, StreamingReport};
 
 pub struct JsonLines;
@@ -25,7 +25,8 @@ impl StreamingReport for JsonLines {
     }
 
     fn finding(&self, f: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        line(out, "finding", finding(f, cx))
+        serde_json::to_writer(&mut *out, &FindingOut::new(f, cx, Some("finding")))?;
+        writeln!(out)
     }
 
     fn end(&self, result: &ScanResult, _cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
