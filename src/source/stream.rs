@@ -3,6 +3,7 @@
 //! `records::for_each_record`. A larger `{"Records": [...]}` document is cut into records as its
 //! bytes arrive, so memory stays at the size of the largest record however large the file is.
 
+use std::cell::Cell;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -27,13 +28,24 @@ pub fn walk_file(
     stream_above: usize,
     each: &mut dyn FnMut(Record<'_>),
 ) -> (Walk, u64) {
+    // Each worker thread reads file after file into one buffer: a fresh one per file would be
+    // fresh pages from the kernel, zeroed, every time.
+    thread_local! {
+        static BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    }
+    let mut buffer = BUFFER.take();
+    buffer.clear();
+    let mut walk =
+        |d: Decoded<'_>| walk_decoded(&file.name, d, limits, stream_above, each, &mut buffer);
     let opened = match &file.path {
         Some(path) => std::fs::File::open(path)
             .map_err(|err| format!("cannot open: {}", super::read::io_reason(&err)))
-            .and_then(|f| open(f).map(|d| walk_decoded(&file.name, d, limits, stream_above, each))),
-        None => open(std::io::stdin().lock())
-            .map(|d| walk_decoded(&file.name, d, limits, stream_above, each)),
+            .and_then(|f| open(f).map(&mut walk)),
+        None => open(std::io::stdin().lock()).map(&mut walk),
     };
+    if buffer.capacity() <= 2 * STREAM_ABOVE {
+        BUFFER.set(buffer);
+    }
     opened.unwrap_or_else(|message| {
         let walk = Walk {
             errors: vec![InputError::file(&file.name, message)],
@@ -49,6 +61,7 @@ fn walk_decoded(
     limits: &ReadLimits,
     stream_above: usize,
     each: &mut dyn FnMut(Record<'_>),
+    bytes: &mut Vec<u8>,
 ) -> (Walk, u64) {
     let limit = limits.max_file_bytes;
     // A file that could not be read counts no bytes, as when it is read whole.
@@ -62,12 +75,11 @@ fn walk_decoded(
     // The head of the file: all of it, for any file CloudTrail writes.
     // At least enough to see `{"Records": [`.
     let head_size = (stream_above.max(64) as u64).min(limit.saturating_add(1));
-    let mut bytes = Vec::new();
-    if let Err(err) = read_up_to(&mut decoded.reader, head_size, &mut bytes) {
+    if let Err(err) = (&mut decoded.reader).take(head_size).read_to_end(bytes) {
         return fail(decoded.read_error(&err), &decoded);
     }
     let whole = (bytes.len() as u64) < head_size;
-    let streamable = starts_with_records_key(strip_bom(&bytes)) && records_start(&bytes).is_some();
+    let streamable = starts_with_records_key(strip_bom(bytes)) && records_start(bytes).is_some();
     if !whole && streamable {
         let mut stream = Stream {
             name,
@@ -84,30 +96,14 @@ fn walk_decoded(
     if !whole {
         // Not a Records document: read whole, within the limit.
         let rest = limit.saturating_add(1) - bytes.len() as u64;
-        if let Err(err) = (&mut decoded.reader).take(rest).read_to_end(&mut bytes) {
+        if let Err(err) = (&mut decoded.reader).take(rest).read_to_end(bytes) {
             return fail(decoded.read_error(&err), &decoded);
         }
     }
     if bytes.len() as u64 > limit {
         return fail(decoded.too_large(limit), &decoded);
     }
-    (for_each_record(name, &bytes, each), decoded.on_disk())
-}
-
-/// Reads at most `limit` bytes onto `bytes`, growing it in steps rather than by doubling, so a
-/// head just under the limit does not reserve twice its size.
-fn read_up_to(reader: &mut dyn Read, limit: u64, bytes: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut left = limit;
-    while left > 0 {
-        let step = left.min(CHUNK as u64) as usize;
-        bytes.reserve_exact(step);
-        let read = reader.take(step as u64).read_to_end(bytes)?;
-        if read == 0 {
-            break;
-        }
-        left -= read as u64;
-    }
-    Ok(())
+    (for_each_record(name, bytes, each), decoded.on_disk())
 }
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -135,10 +131,10 @@ fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-struct Stream<'n, 'd, 'r> {
+struct Stream<'n, 'd, 'r, 'b> {
     name: &'n Arc<str>,
     /// Decoded bytes not yet walked start at `position`.
-    buffer: Vec<u8>,
+    buffer: &'b mut Vec<u8>,
     position: usize,
     decoded: &'d mut Decoded<'r>,
     /// The decoded stream has ended.
@@ -153,7 +149,7 @@ enum Stop {
     Invalid(String),
 }
 
-impl Stream<'_, '_, '_> {
+impl Stream<'_, '_, '_, '_> {
     /// The walk, and whether reading the file failed (rather than its JSON).
     fn walk(&mut self, each: &mut dyn FnMut(Record<'_>)) -> (Walk, bool) {
         let mut count = 0usize;
@@ -177,7 +173,7 @@ impl Stream<'_, '_, '_> {
     }
 
     fn records(&mut self, each: &mut dyn FnMut(Record<'_>), count: &mut usize) -> Result<(), Stop> {
-        self.position = records_start(&self.buffer).unwrap_or(self.buffer.len());
+        self.position = records_start(self.buffer).unwrap_or(self.buffer.len());
         // An empty array.
         if self.next_significant()? == Some(b']') {
             self.position += 1;
@@ -254,7 +250,7 @@ impl Stream<'_, '_, '_> {
                 self.buffer.clear();
                 self.position = 0;
                 while self.fill()? {
-                    rest.extend_from_slice(&self.buffer);
+                    rest.extend_from_slice(self.buffer);
                     self.buffer.clear();
                     if rest.len() as u64 > self.record_limit {
                         return Err(Stop::Invalid(format!(
@@ -311,7 +307,7 @@ impl Stream<'_, '_, '_> {
         self.buffer.reserve_exact(CHUNK);
         let read = (&mut self.decoded.reader)
             .take(CHUNK as u64)
-            .read_to_end(&mut self.buffer);
+            .read_to_end(self.buffer);
         match read {
             Err(err) => Err(Stop::Read(self.decoded.read_error(&err))),
             Ok(0) => {
