@@ -13,8 +13,8 @@ use serde_json::json;
 pub use args::Cli;
 use args::{
     CatalogFormat, ColorArg, Command, ExplainArgs, FailOn, FilterArgs, FormatArg, ListArgs,
-    ListFormat, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs, TestFormat,
-    ValidateArgs,
+    ListFormat, ReportArgs, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs,
+    TestFormat, ValidateArgs,
 };
 
 use crate::baseline;
@@ -22,7 +22,7 @@ use crate::engine::{scan, RuleSet, ScanOptions, Scope};
 use crate::exit::ExitStatus;
 use crate::report::{self, Context, Format};
 use crate::rule::{self, RuleError, Severity};
-use crate::source::{discover, Input, ReadLimits};
+use crate::source::{discover, s3, Input, ReadLimits};
 use crate::time::{parse_instant, Timestamp};
 
 /// Facts about the process's surroundings: the terminal (colour, the progress bar) and the
@@ -70,6 +70,7 @@ where
             .write_all(rule::schema::rule_schema_text().as_bytes())
             .map(|()| ExitStatus::Clean),
         Command::Explain(args) => run_explain(&args, stdout, stderr),
+        Command::Report(args) => run_report(&args, stdout, stderr, terminal),
     };
     match result {
         Ok(status) => status.code(),
@@ -165,24 +166,26 @@ struct Destination {
 
 /// Turns `--format` and the `--output`s into the reports to write, or says why they make no
 /// sense together. Checked before scanning, so a typo costs nothing.
-fn destinations(args: &ScanArgs) -> Result<Vec<Destination>, String> {
-    let default = args.format.map_or(Format::Text, FormatArg::format);
-    if args.output.is_empty() {
+fn destinations(
+    format: Option<FormatArg>,
+    output: &[args::OutputArg],
+) -> Result<Vec<Destination>, String> {
+    let default = format.map_or(Format::Text, FormatArg::format);
+    if output.is_empty() {
         return Ok(vec![Destination {
             format: default,
             path: None,
         }]);
     }
-    let list: Vec<Destination> = args
-        .output
+    let list: Vec<Destination> = output
         .iter()
         .map(|o| Destination {
             format: o.format.unwrap_or(default),
             path: o.path.clone(),
         })
         .collect();
-    if let Some(format) = args.format {
-        if args.output.iter().all(|o| o.format.is_some()) {
+    if let Some(format) = format {
+        if output.iter().all(|o| o.format.is_some()) {
             let name = format.format().name();
             return Err(format!(
                 "--format {name} is not used: every --output names its own format; add `-o {name}=-` to also write it to standard output"
@@ -213,7 +216,7 @@ fn run_scan(
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
-    let destinations = match destinations(args) {
+    let destinations = match destinations(args.format, &args.output) {
         Ok(destinations) => destinations,
         Err(message) => {
             writeln!(stderr, "error: {message}")?;
@@ -262,8 +265,35 @@ fn run_scan(
         }
     };
 
-    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
-    let discovery = discover(&inputs);
+    let mut paths = args.paths.clone();
+    if let Some(list) = &args.paths_from {
+        match read_paths_from(list, &paths) {
+            Ok(listed) => paths.extend(listed),
+            Err(message) => {
+                writeln!(
+                    stderr,
+                    "error: --paths-from {}: {message}; nothing was scanned",
+                    list.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        }
+    }
+    let (urls, local): (Vec<String>, Vec<String>) =
+        paths.iter().cloned().partition(|p| s3::is_s3_url(p));
+    let inputs: Vec<Input> = local.iter().map(|p| Input::from_arg(p)).collect();
+    let mut discovery = discover(&inputs);
+    discovery.append(s3::discover(
+        &urls,
+        &s3::S3Options {
+            endpoint: args.endpoint_url.clone(),
+            concurrency: usize::from(args.s3_concurrency),
+            accounts: scope.accounts.clone(),
+            regions: scope.regions.clone(),
+            since: scope.since,
+            until: scope.until,
+        },
+    ));
     let mut options = ScanOptions {
         threads: args.threads,
         limits: ReadLimits {
@@ -292,6 +322,131 @@ fn run_scan(
         baseline::compare(&mut result, baseline);
     }
 
+    let outputs = Outputs {
+        fail_on: args.fail_on,
+        color: args.color,
+    };
+    write_reports(
+        &outputs,
+        &destinations,
+        &result,
+        &rules,
+        (&cwd, &sarif_root),
+        &paths,
+        (stdout, stderr),
+        terminal,
+    )
+}
+
+/// `trailgate report --from FILE...`: the JSON Lines of one or more scans, merged and rendered
+/// as the scan would have rendered them.
+fn run_report(
+    args: &ReportArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    let destinations = match destinations(args.format, &args.output) {
+        Ok(destinations) => destinations,
+        Err(message) => {
+            writeln!(stderr, "error: {message}")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let rules = match load_rules(&args.selection, stderr) {
+        Ok(rules) => filter_rules(rules, &args.filter),
+        Err(errors) => return write_rule_errors(stderr, &errors, "; no report was written"),
+    };
+    let merged = match report::from_jsonl::read(&args.from) {
+        Ok(merged) => merged,
+        Err(message) => {
+            writeln!(stderr, "error: {message}; no report was written")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    // The reports describe the rules (SARIF's rule list, JUnit's test cases): they must be the
+    // rules the scans ran.
+    let loaded: std::collections::BTreeSet<String> =
+        rules.rules().iter().map(|r| r.id.clone()).collect();
+    if merged.rule_ids != loaded {
+        let missing: Vec<&String> = merged.rule_ids.difference(&loaded).take(5).collect();
+        let extra: Vec<&String> = loaded.difference(&merged.rule_ids).take(5).collect();
+        writeln!(
+            stderr,
+            "error: the scans ran {} rules, these options load {}{}{}; give `report` the --rules, --builtin, --pack, --tag, --severity and --framework of the scans; no report was written",
+            merged.rule_ids.len(),
+            loaded.len(),
+            if missing.is_empty() { String::new() } else { format!(" (not loaded: {})", list(&missing)) },
+            if extra.is_empty() { String::new() } else { format!(" (not in the scans: {})", list(&extra)) },
+        )?;
+        return Ok(ExitStatus::Usage);
+    }
+    let mut result = merged.result;
+    if let Some(path) = &args.baseline {
+        match baseline::read(path) {
+            Ok(baseline) => baseline::compare(&mut result, &baseline),
+            Err(reason) => {
+                writeln!(
+                    stderr,
+                    "error: baseline {}: {reason}; no report was written",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        }
+    }
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(err) => {
+            writeln!(stderr, "error: cannot tell the current directory ({err})")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let sarif_root = args
+        .sarif_root
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |root| cwd.join(root));
+    let outputs = Outputs {
+        fail_on: args.fail_on,
+        color: args.color,
+    };
+    write_reports(
+        &outputs,
+        &destinations,
+        &result,
+        &rules,
+        (&cwd, &sarif_root),
+        &merged.inputs,
+        (stdout, stderr),
+        terminal,
+    )
+}
+
+fn list(ids: &[&String]) -> String {
+    ids.iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How `scan` and `report` write their reports.
+struct Outputs {
+    fail_on: FailOn,
+    color: ColorArg,
+}
+
+/// Renders `result` to every destination and picks the exit code.
+#[allow(clippy::too_many_arguments)]
+fn write_reports(
+    args: &Outputs,
+    destinations: &[Destination],
+    result: &crate::engine::ScanResult,
+    rules: &RuleSet,
+    (cwd, sarif_root): (&std::path::Path, &std::path::Path),
+    paths: &[String],
+    (stdout, stderr): (&mut dyn Write, &mut dyn Write),
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
     let fail_on = match args.fail_on {
         FailOn::Info => Some(Severity::Info),
         FailOn::Low => Some(Severity::Low),
@@ -305,7 +460,7 @@ fn run_scan(
         .filter_map(|d| Some((d.format, d.path.as_ref()?.display().to_string())))
         .collect();
     let mut all_written = true;
-    for destination in &destinations {
+    for destination in destinations {
         let color = destination.format == Format::Text
             && match args.color {
                 ColorArg::Always => true,
@@ -315,19 +470,19 @@ fn run_scan(
                 }
             };
         let cx = Context {
-            rules: &rules,
+            rules,
             color,
             fail_on,
-            cwd: &cwd,
-            sarif_root: &sarif_root,
-            inputs: &args.paths,
+            cwd,
+            sarif_root,
+            inputs: paths,
             reports: &reports,
         };
         let written = if destination.format == Format::Sarif {
             // Rendered whole before anything is written: a SARIF report over GitHub's limits is
             // refused and must leave no half-written file behind.
             let mut buffer = Vec::new();
-            report::render(destination.format, &result, &cx, &mut buffer).and_then(|()| {
+            report::render(destination.format, result, &cx, &mut buffer).and_then(|()| {
                 match &destination.path {
                     None => {
                         stdout.write_all(&buffer)?;
@@ -341,12 +496,12 @@ fn run_scan(
             match &destination.path {
                 None => {
                     let mut writer = io::BufWriter::with_capacity(1 << 16, &mut *stdout);
-                    report::render(destination.format, &result, &cx, &mut writer)
+                    report::render(destination.format, result, &cx, &mut writer)
                         .and_then(|()| writer.flush())
                 }
                 Some(path) => std::fs::File::create(path).and_then(|file| {
                     let mut writer = io::BufWriter::with_capacity(1 << 16, file);
-                    report::render(destination.format, &result, &cx, &mut writer)?;
+                    report::render(destination.format, result, &cx, &mut writer)?;
                     writer.flush()
                 }),
             }
@@ -392,7 +547,35 @@ fn run_scan(
             )?;
         }
     }
-    Ok(ExitStatus::of_run(&result, fail_on, all_written))
+    Ok(ExitStatus::of_run(result, fail_on, all_written))
+}
+
+/// The inputs listed in a `--paths-from` file (`-`: standard input), one a line; blank lines
+/// are left out.
+fn read_paths_from(list: &std::path::Path, given: &[String]) -> Result<Vec<String>, String> {
+    let text = if list.as_os_str() == "-" {
+        if given.iter().any(|p| p == "-") {
+            return Err(
+                "standard input cannot hold both the list and a trail (`-` given twice)".into(),
+            );
+        }
+        let mut text = String::new();
+        io::Read::read_to_string(&mut io::stdin().lock(), &mut text)
+            .map_err(|err| format!("cannot read standard input: {err}"))?;
+        text
+    } else {
+        std::fs::read_to_string(list).map_err(|err| format!("cannot read: {err}"))?
+    };
+    let paths: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if paths.is_empty() && given.is_empty() {
+        return Err("the list names no path (one path or s3:// URL a line)".into());
+    }
+    Ok(paths)
 }
 
 /// The scope filters, with relative times taken back from `now`.
