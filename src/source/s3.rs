@@ -211,7 +211,7 @@ impl Fetcher {
         store: &Arc<AmazonS3>,
         url: &S3Url,
         options: &S3Options,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<Path>, String> {
         let prefix = url.key.trim_matches('/');
         let root = Path::from(prefix);
         let narrow = &Narrow::new(options);
@@ -241,11 +241,8 @@ impl Fetcher {
                                             children.push((child, next));
                                         }
                                     }
-                                    let objects = listed
-                                        .objects
-                                        .into_iter()
-                                        .map(|o| o.location.to_string())
-                                        .collect();
+                                    let objects =
+                                        listed.objects.into_iter().map(|o| o.location).collect();
                                     Ok::<_, object_store::Error>((objects, children))
                                 } else {
                                     Ok((flat(store, &node).await?, Vec::new()))
@@ -268,11 +265,12 @@ impl Fetcher {
     }
 }
 
-async fn flat(store: &Arc<AmazonS3>, root: &Path) -> Result<Vec<String>, object_store::Error> {
+/// Every object under `root`, as listed: keys stay as S3 gave them, never encoded twice.
+async fn flat(store: &Arc<AmazonS3>, root: &Path) -> Result<Vec<Path>, object_store::Error> {
     let root = (!root.as_ref().is_empty()).then_some(root);
     store
         .list(root)
-        .map_ok(|meta| meta.location.to_string())
+        .map_ok(|meta| meta.location)
         .try_collect()
         .await
 }
@@ -440,7 +438,7 @@ fn describe(err: &object_store::Error) -> String {
         || has("403 Forbidden")
         || matches!(err, object_store::Error::PermissionDenied { .. })
     {
-        format!("access denied: the credentials in use may not read this bucket or prefix (s3:ListBucket, s3:GetObject); check AWS_PROFILE-free credentials (AWS_ACCESS_KEY_ID, a role) and the bucket policy ({})", last_line(&text))
+        format!("access denied: the credentials in use may not read this bucket or prefix; they need s3:ListBucket and s3:GetObject (and kms:Decrypt for SSE-KMS); check which credentials are in use (AWS_ACCESS_KEY_ID or a role; named profiles are not read) and the bucket policy ({})", last_line(&text))
     } else if has("InvalidAccessKeyId")
         || has("SignatureDoesNotMatch")
         || matches!(err, object_store::Error::Unauthenticated { .. })
@@ -505,11 +503,13 @@ pub fn discover(urls: &[String], options: &S3Options) -> Discovery {
         // given on the command line): no listing, so a scheduler's list of objects costs
         // nothing before the reading starts.
         if !parsed.key.ends_with('/') && is_trail_file_name(FsPath::new(&parsed.key)) {
+            // The key as written, not percent-encoded.
+            let key = Path::parse(&parsed.key).unwrap_or_else(|_| Path::from(parsed.key.as_str()));
             add(
                 &fetcher,
                 &store,
                 &parsed.bucket,
-                &parsed.key,
+                key,
                 &mut discovery,
                 &mut seen,
             );
@@ -530,22 +530,25 @@ pub fn discover(urls: &[String], options: &S3Options) -> Discovery {
             .split('/')
             .filter(|s| !s.is_empty())
             .count();
-        for key in keys {
+        for path in keys {
+            let key = path.as_ref();
             let segments: Vec<&str> = key.split('/').collect();
             // Hidden folders below the prefix hold no trails, as in a local walk.
-            if segments[root_depth.min(segments.len())..segments.len() - 1]
+            if segments
+                .get(root_depth..segments.len().saturating_sub(1))
+                .unwrap_or_default()
                 .iter()
                 .any(|s| s.starts_with('.'))
             {
                 continue;
             }
-            if is_trail_file_name(FsPath::new(&key)) {
+            if is_trail_file_name(FsPath::new(key)) {
                 candidates += 1;
                 add(
                     &fetcher,
                     &store,
                     &parsed.bucket,
-                    &key,
+                    path.clone(),
                     &mut discovery,
                     &mut seen,
                 );
@@ -571,10 +574,11 @@ fn add(
     fetcher: &Arc<Fetcher>,
     store: &Arc<AmazonS3>,
     bucket: &str,
-    key: &str,
+    path: Path,
     discovery: &mut Discovery,
     seen: &mut HashSet<String>,
 ) {
+    let key = path.as_ref();
     let url = format!("{SCHEME}{bucket}/{key}");
     if !seen.insert(url.clone()) {
         return;
@@ -587,7 +591,7 @@ fn add(
         });
         return;
     }
-    let remote = fetcher.add(store.clone(), Path::from(key));
+    let remote = fetcher.add(store.clone(), path);
     discovery.files.push(TrailFile {
         name,
         path: None,
