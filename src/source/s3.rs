@@ -432,18 +432,19 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 fn describe(err: &object_store::Error) -> String {
     let text = err.to_string();
     let has = |needle: &str| text.contains(needle);
+    // Refused credentials come first: S3 answers them with 403 too, like AccessDenied.
     if has("NoSuchBucket") {
         "the bucket does not exist (NoSuchBucket): check its name, and AWS_REGION for a bucket in another region".into()
-    } else if has("AccessDenied")
-        || has("403 Forbidden")
-        || matches!(err, object_store::Error::PermissionDenied { .. })
-    {
-        format!("access denied: the credentials in use may not read this bucket or prefix; they need s3:ListBucket and s3:GetObject (and kms:Decrypt for SSE-KMS); check which credentials are in use (AWS_ACCESS_KEY_ID or a role; named profiles are not read) and the bucket policy ({})", last_line(&text))
     } else if has("InvalidAccessKeyId")
         || has("SignatureDoesNotMatch")
         || matches!(err, object_store::Error::Unauthenticated { .. })
     {
         format!("the credentials were refused: check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN ({})", last_line(&text))
+    } else if has("AccessDenied")
+        || has("403 Forbidden")
+        || matches!(err, object_store::Error::PermissionDenied { .. })
+    {
+        format!("access denied: the credentials in use may not read this bucket or prefix; they need s3:ListBucket and s3:GetObject (and kms:Decrypt for SSE-KMS); check which credentials are in use (AWS_ACCESS_KEY_ID or a role; named profiles are not read) and the bucket policy ({})", last_line(&text))
     } else if let object_store::Error::NotFound { .. } = err {
         "no such object (it was deleted, or the key is misspelled)".into()
     } else if has("PermanentRedirect") || has("301 Moved") {
@@ -670,6 +671,39 @@ mod tests {
         assert_eq!(n.descend(Level::Month(2024, 5), "14"), None);
         assert!(!n.applies_below(Level::Other));
         assert!(!Narrow::new(&S3Options::default()).applies_below(Level::AwsLogs));
+    }
+
+    #[test]
+    fn error_messages_say_what_to_do() {
+        let generic = |body: &str| object_store::Error::Generic {
+            store: "S3",
+            source: body.to_string().into(),
+        };
+        assert!(describe(&generic("Error: <Code>NoSuchBucket</Code>"))
+            .contains("bucket does not exist"));
+        let denied = object_store::Error::PermissionDenied {
+            path: "k".into(),
+            source: "403 Forbidden: <Code>AccessDenied</Code>"
+                .to_string()
+                .into(),
+        };
+        assert!(
+            describe(&denied).starts_with("access denied: "),
+            "{}",
+            describe(&denied)
+        );
+        let refused = object_store::Error::PermissionDenied {
+            path: "k".into(),
+            source: "403 Forbidden: <Code>InvalidAccessKeyId</Code>"
+                .to_string()
+                .into(),
+        };
+        assert!(describe(&refused).starts_with("the credentials were refused"));
+        let missing = object_store::Error::NotFound {
+            path: "k".into(),
+            source: "404".to_string().into(),
+        };
+        assert!(describe(&missing).starts_with("no such object"));
     }
 
     #[test]
