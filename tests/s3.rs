@@ -301,3 +301,91 @@ fn missing_bucket_and_missing_object_are_reported_and_the_rest_is_scanned() {
     );
     assert_eq!(report["summary"]["files_failed"].as_u64(), Some(3));
 }
+
+/// A moto server of its own with authentication on (after the four requests that set it up: a
+/// bucket, an object, a user without any policy and the user's key): the user is denied.
+#[test]
+fn access_denied_is_reported_with_what_to_check() {
+    if s3::endpoint().is_none() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    /// Stops the server however the test ends.
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Server(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "4")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m moto.server runs"),
+    );
+    let setup = std::process::Command::new("python3")
+        .args([
+            "-c",
+            r#"
+import sys, time, boto3
+kw = dict(endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+for _ in range(300):
+    try:
+        s3 = boto3.client("s3", **kw)
+        s3.create_bucket(Bucket="locked")
+        break
+    except Exception:
+        time.sleep(0.1)
+s3.put_object(Bucket="locked", Key="AWSLogs/trail.json", Body=b'{"Records": []}')
+iam = boto3.client("iam", **kw)
+iam.create_user(UserName="nobody")
+key = iam.create_access_key(UserName="nobody")["AccessKey"]
+print(key["AccessKeyId"], key["SecretAccessKey"])
+"#,
+            &endpoint,
+        ])
+        .output()
+        .unwrap();
+    let keys = String::from_utf8(setup.stdout).unwrap();
+    let run = keys.split_whitespace().collect::<Vec<_>>();
+    assert_eq!(
+        run.len(),
+        2,
+        "setup: {}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let output = Command::cargo_bin("trailgate")
+        .unwrap()
+        .args(["scan", "--format", "json", "--endpoint-url", &endpoint])
+        .arg("s3://locked/AWSLogs/trail.json")
+        .env("AWS_ACCESS_KEY_ID", run[0])
+        .env("AWS_SECRET_ACCESS_KEY", run[1])
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = report["errors"][0]["message"].as_str().unwrap().to_string();
+    assert!(message.starts_with("access denied: "), "{message}");
+    assert!(message.contains("s3:GetObject"), "{message}");
+    assert!(
+        message.contains("(AccessDenied: Access Denied)"),
+        "{message}"
+    );
+}

@@ -454,8 +454,17 @@ fn describe(err: &object_store::Error) -> String {
     }
 }
 
-/// object_store's messages nest their causes; the last one is the most specific.
+/// S3's own `Code: Message` when the error carries its XML body, else the most specific of
+/// object_store's nested causes.
 fn last_line(text: &str) -> String {
+    let tag = |name: &str| -> Option<&str> {
+        let start = text.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = start + text[start..].find(&format!("</{name}>"))?;
+        Some(&text[start..end])
+    };
+    if let (Some(code), Some(message)) = (tag("Code"), tag("Message")) {
+        return format!("{code}: {message}");
+    }
     text.rsplit(": ")
         .find(|s| !s.trim().is_empty())
         .unwrap_or(text)
