@@ -128,6 +128,7 @@ fn load_event_file(path: &Path) -> Result<Value, String> {
     let file = TrailFile {
         name: name.clone(),
         path: Some(path.to_path_buf()),
+        remote: None,
     };
     let contents = file.read(&ReadLimits::default());
     if let Some(error) = contents.errors.first() {

@@ -27,6 +27,39 @@ pub enum Command {
     Rules(RulesCommand),
     /// Show how a rule evaluates an event: each condition's verdict and the values it saw
     Explain(ExplainArgs),
+    /// Render reports from the JSON Lines of one or more scans (merged, de-duplicated, sorted)
+    Report(Box<ReportArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON Lines reports of `trailgate scan -o jsonl=FILE`: one scan's, or those of scans of
+    /// shares of the inputs (Spark partitions). Repeatable, or several after one --from
+    #[arg(long = "from", value_name = "FILE", required = true, num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    /// The rules of the scans (the same --rules, --builtin and filters), for rule metadata
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format of the report on standard output, or of a bare `--output PATH` [default: text]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write a report to PATH, as `scan --output` (`FORMAT=PATH`, repeatable)
+    #[arg(long, short = 'o', value_name = "[FORMAT=]PATH", value_parser = parse_output)]
+    pub output: Vec<OutputArg>,
+    /// Directory SARIF file locations are relative to [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
+    /// An earlier JSON, JSON Lines or SARIF report, as `scan --baseline`
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit with 1 when a finding has this severity or higher, as `scan --fail-on`
+    #[arg(long, value_enum, default_value_t = FailOn::Info)]
+    pub fail_on: FailOn,
+    /// When to colour text output
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Args)]
@@ -85,9 +118,21 @@ pub enum SeverityArg {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Trail files or directories (searched recursively); `-` reads standard input
-    #[arg(value_name = "PATHS", required = true)]
+    /// Trail files or directories (searched recursively), `s3://bucket/prefix` URLs (every object
+    /// under the prefix); `-` reads standard input
+    #[arg(value_name = "PATHS", required_unless_present = "paths_from")]
     pub paths: Vec<String>,
+    /// Also scan the paths and S3 URLs listed in FILE, one a line (`-`: standard input), e.g.
+    /// a share of the objects handed out by a scheduler
+    #[arg(long, value_name = "FILE")]
+    pub paths_from: Option<PathBuf>,
+    /// Endpoint of an S3-compatible store (MinIO, Ceph, a test server) for s3:// inputs
+    /// [default: AWS_ENDPOINT_URL, else AWS]
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// S3 requests in flight at once (listing, and objects fetched ahead of the workers)
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub s3_concurrency: u16,
     #[command(flatten)]
     pub selection: RuleSelection,
     #[command(flatten)]

@@ -13,8 +13,8 @@ use serde_json::json;
 pub use args::Cli;
 use args::{
     CatalogFormat, ColorArg, Command, ExplainArgs, FailOn, FilterArgs, FormatArg, ListArgs,
-    ListFormat, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs, TestFormat,
-    ValidateArgs,
+    ListFormat, ReportArgs, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs,
+    TestFormat, ValidateArgs,
 };
 
 use crate::baseline;
@@ -22,7 +22,7 @@ use crate::engine::{scan, scan_streaming, Finding, RuleSet, ScanOptions, ScanRes
 use crate::exit::ExitStatus;
 use crate::report::{self, Context, Format, StreamingReport};
 use crate::rule::{self, RuleError, Severity};
-use crate::source::{discover, Input, ReadLimits};
+use crate::source::{discover, s3, Input, ReadLimits};
 use crate::time::{parse_instant, Timestamp};
 
 /// Facts about the process's surroundings: the terminal (colour, the progress bar) and the
@@ -70,6 +70,7 @@ where
             .write_all(rule::schema::rule_schema_text().as_bytes())
             .map(|()| ExitStatus::Clean),
         Command::Explain(args) => run_explain(&args, stdout, stderr),
+        Command::Report(args) => run_report(&args, stdout, stderr, terminal),
     };
     match result {
         Ok(status) => status.code(),
@@ -165,24 +166,26 @@ struct Destination {
 
 /// Turns `--format` and the `--output`s into the reports to write, or says why they make no
 /// sense together. Checked before scanning, so a typo costs nothing.
-fn destinations(args: &ScanArgs) -> Result<Vec<Destination>, String> {
-    let default = args.format.map_or(Format::Text, FormatArg::format);
-    if args.output.is_empty() {
+fn destinations(
+    format: Option<FormatArg>,
+    output: &[args::OutputArg],
+) -> Result<Vec<Destination>, String> {
+    let default = format.map_or(Format::Text, FormatArg::format);
+    if output.is_empty() {
         return Ok(vec![Destination {
             format: default,
             path: None,
         }]);
     }
-    let list: Vec<Destination> = args
-        .output
+    let list: Vec<Destination> = output
         .iter()
         .map(|o| Destination {
             format: o.format.unwrap_or(default),
             path: o.path.clone(),
         })
         .collect();
-    if let Some(format) = args.format {
-        if args.output.iter().all(|o| o.format.is_some()) {
+    if let Some(format) = format {
+        if output.iter().all(|o| o.format.is_some()) {
             let name = format.format().name();
             return Err(format!(
                 "--format {name} is not used: every --output names its own format; add `-o {name}=-` to also write it to standard output"
@@ -213,7 +216,7 @@ fn run_scan(
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
-    let destinations = match destinations(args) {
+    let destinations = match destinations(args.format, &args.output) {
         Ok(destinations) => destinations,
         Err(message) => {
             writeln!(stderr, "error: {message}")?;
@@ -262,8 +265,35 @@ fn run_scan(
         }
     };
 
-    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p)).collect();
-    let discovery = discover(&inputs);
+    let mut paths = args.paths.clone();
+    if let Some(list) = &args.paths_from {
+        match read_paths_from(list, &paths) {
+            Ok(listed) => paths.extend(listed),
+            Err(message) => {
+                writeln!(
+                    stderr,
+                    "error: --paths-from {}: {message}; nothing was scanned",
+                    list.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        }
+    }
+    let (urls, local): (Vec<String>, Vec<String>) =
+        paths.iter().cloned().partition(|p| s3::is_s3_url(p));
+    let inputs: Vec<Input> = local.iter().map(|p| Input::from_arg(p)).collect();
+    let mut discovery = discover(&inputs);
+    discovery.append(s3::discover(
+        &urls,
+        &s3::S3Options {
+            endpoint: args.endpoint_url.clone(),
+            concurrency: usize::from(args.s3_concurrency),
+            accounts: scope.accounts.clone(),
+            regions: scope.regions.clone(),
+            since: scope.since,
+            until: scope.until,
+        },
+    ));
     let mut options = ScanOptions {
         threads: args.threads,
         limits: ReadLimits {
@@ -284,41 +314,16 @@ fn run_scan(
         progress::Display::start(discovery.files.len(), bytes)
     });
     options.progress = display.as_ref().map(progress::Display::progress);
-
-    let fail_on = match args.fail_on {
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::High => Some(Severity::High),
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::Never => None,
-    };
-    let reports: Vec<(Format, String)> = destinations
-        .iter()
-        .filter_map(|d| Some((d.format, d.path.as_ref()?.display().to_string())))
-        .collect();
-    let context = |destination: &Destination| Context {
-        rules: &rules,
-        color: destination.format == Format::Text
-            && match args.color {
-                ColorArg::Always => true,
-                ColorArg::Never => false,
-                ColorArg::Auto => {
-                    destination.path.is_none() && terminal.stdout_is_tty && !terminal.no_color
-                }
-            },
-        fail_on,
-        cwd: &cwd,
-        sarif_root: &sarif_root,
-        inputs: &args.paths,
-        reports: &reports,
+    let outputs = Outputs {
+        fail_on: args.fail_on,
+        color: args.color,
     };
 
     // Findings go out while the scan runs when every report can take them that way: memory then
     // stays bounded whatever the number of findings. Not with a baseline (findings are marked new
     // or unchanged against the whole scan), nor when findings and the progress bar would share
     // one terminal.
-    let streaming: Option<Vec<&dyn StreamingReport>> = if baseline.is_none()
+    let streaming: Option<Vec<&'static dyn StreamingReport>> = if baseline.is_none()
         && !(display.is_some()
             && terminal.stdout_is_tty
             && destinations.iter().any(|d| d.path.is_none()))
@@ -331,7 +336,8 @@ fn run_scan(
         None
     };
     if let Some(streaming) = streaming {
-        let mut outputs = Vec::new();
+        let reports = report_paths(&destinations);
+        let mut streams = Vec::new();
         let mut all_written = true;
         // At most one report goes to standard output (checked by `destinations`).
         let mut standard_output = Some(&mut *stdout);
@@ -349,24 +355,32 @@ fn run_scan(
                     }
                 },
             };
-            outputs.push(Streamed {
+            let cx = context(
+                &outputs,
+                destination,
+                &rules,
+                (&cwd, &sarif_root),
+                (&paths, &reports),
+                terminal,
+            );
+            streams.push(Streamed {
                 destination,
                 report,
-                cx: context(destination),
+                cx,
                 writer,
                 error: None,
             });
         }
-        for output in &mut outputs {
+        for stream in &mut streams {
             let Streamed {
                 report, cx, writer, ..
-            } = output;
-            output.error = report.begin(cx, writer).err();
+            } = stream;
+            stream.error = report.begin(cx, writer).err();
         }
         // Each file's findings are rendered by the worker that found them, for every report,
         // and written here in order.
         let renderers: Vec<(&dyn StreamingReport, Context<'_>)> =
-            outputs.iter().map(|o| (o.report, o.cx.clone())).collect();
+            streams.iter().map(|o| (o.report, o.cx.clone())).collect();
         let render = |findings: Vec<Finding>| -> Vec<io::Result<Vec<u8>>> {
             renderers
                 .iter()
@@ -380,23 +394,23 @@ fn run_scan(
                 .collect()
         };
         let result = scan_streaming(&rules, discovery, &options, &render, &mut |rendered| {
-            for (output, bytes) in outputs.iter_mut().zip(rendered) {
-                if output.error.is_none() {
-                    output.error = bytes.and_then(|b| output.writer.write_all(&b)).err();
+            for (stream, bytes) in streams.iter_mut().zip(rendered) {
+                if stream.error.is_none() {
+                    stream.error = bytes.and_then(|b| stream.writer.write_all(&b)).err();
                 }
             }
         });
         if let Some(display) = display {
             display.finish();
         }
-        for output in outputs {
+        for stream in streams {
             let Streamed {
                 destination,
                 report,
                 cx,
                 mut writer,
                 error,
-            } = output;
+            } = stream;
             let written = match error {
                 Some(err) => Err(err),
                 None => report
@@ -408,7 +422,13 @@ fn run_scan(
                 all_written &= write_failed(stderr, destination, &err)?;
             }
         }
-        return finish_scan(&result, &destinations, fail_on, all_written, stderr);
+        return finish_reports(
+            &result,
+            &destinations,
+            fail_on(outputs.fail_on),
+            all_written,
+            stderr,
+        );
     }
 
     let mut result = scan(&rules, discovery, &options);
@@ -418,14 +438,201 @@ fn run_scan(
     if let Some(baseline) = &baseline {
         baseline::compare(&mut result, baseline);
     }
+    write_reports(
+        &outputs,
+        &destinations,
+        &result,
+        &rules,
+        (&cwd, &sarif_root),
+        &paths,
+        (stdout, stderr),
+        terminal,
+    )
+}
+
+/// `trailgate report --from FILE...`: the JSON Lines of one or more scans, merged and rendered
+/// as the scan would have rendered them.
+fn run_report(
+    args: &ReportArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    let destinations = match destinations(args.format, &args.output) {
+        Ok(destinations) => destinations,
+        Err(message) => {
+            writeln!(stderr, "error: {message}")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let rules = match load_rules(&args.selection, stderr) {
+        Ok(rules) => filter_rules(rules, &args.filter),
+        Err(errors) => return write_rule_errors(stderr, &errors, "; no report was written"),
+    };
+    let merged = match report::from_jsonl::read(&args.from) {
+        Ok(merged) => merged,
+        Err(message) => {
+            writeln!(stderr, "error: {message}; no report was written")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    // The reports describe the rules (SARIF's rule list, JUnit's test cases): they must be the
+    // rules the scans ran.
+    let loaded: std::collections::BTreeSet<String> =
+        rules.rules().iter().map(|r| r.id.clone()).collect();
+    if merged.rule_ids != loaded {
+        let missing: Vec<&String> = merged.rule_ids.difference(&loaded).take(5).collect();
+        let extra: Vec<&String> = loaded.difference(&merged.rule_ids).take(5).collect();
+        writeln!(
+            stderr,
+            "error: the scans ran {} rules, these options load {}{}{}; give `report` the --rules, --builtin, --pack, --tag, --severity and --framework of the scans; no report was written",
+            merged.rule_ids.len(),
+            loaded.len(),
+            if missing.is_empty() { String::new() } else { format!(" (not loaded: {})", list(&missing)) },
+            if extra.is_empty() { String::new() } else { format!(" (not in the scans: {})", list(&extra)) },
+        )?;
+        return Ok(ExitStatus::Usage);
+    }
+    let mut result = merged.result;
+    if let Some(path) = &args.baseline {
+        match baseline::read(path) {
+            Ok(baseline) => baseline::compare(&mut result, &baseline),
+            Err(reason) => {
+                writeln!(
+                    stderr,
+                    "error: baseline {}: {reason}; no report was written",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        }
+    }
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(err) => {
+            writeln!(stderr, "error: cannot tell the current directory ({err})")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let sarif_root = args
+        .sarif_root
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |root| cwd.join(root));
+    let outputs = Outputs {
+        fail_on: args.fail_on,
+        color: args.color,
+    };
+    write_reports(
+        &outputs,
+        &destinations,
+        &result,
+        &rules,
+        (&cwd, &sarif_root),
+        &merged.inputs,
+        (stdout, stderr),
+        terminal,
+    )
+}
+
+fn list(ids: &[&String]) -> String {
+    ids.iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How `scan` and `report` write their reports.
+struct Outputs {
+    fail_on: FailOn,
+    color: ColorArg,
+}
+
+/// The `--fail-on` threshold; `None` for `never`.
+fn fail_on(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::Never => None,
+    }
+}
+
+/// The reports written to files, for reports that point at the others.
+fn report_paths(destinations: &[Destination]) -> Vec<(Format, String)> {
+    destinations
+        .iter()
+        .filter_map(|d| Some((d.format, d.path.as_ref()?.display().to_string())))
+        .collect()
+}
+
+/// What a report may use besides the result.
+fn context<'a>(
+    args: &Outputs,
+    destination: &Destination,
+    rules: &'a RuleSet,
+    (cwd, sarif_root): (&'a std::path::Path, &'a std::path::Path),
+    (paths, reports): (&'a [String], &'a [(Format, String)]),
+    terminal: Terminal,
+) -> Context<'a> {
+    let color = destination.format == Format::Text
+        && match args.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => {
+                destination.path.is_none() && terminal.stdout_is_tty && !terminal.no_color
+            }
+        };
+    Context {
+        rules,
+        color,
+        fail_on: fail_on(args.fail_on),
+        cwd,
+        sarif_root,
+        inputs: paths,
+        reports,
+    }
+}
+
+/// A report being written while the scan runs.
+struct Streamed<'a, 'w> {
+    destination: &'a Destination,
+    report: &'static dyn StreamingReport,
+    cx: Context<'a>,
+    writer: Box<dyn Write + 'w>,
+    /// The first write error; nothing more is written to this report after it.
+    error: Option<io::Error>,
+}
+
+/// Renders `result` to every destination and picks the exit code.
+#[allow(clippy::too_many_arguments)]
+fn write_reports(
+    args: &Outputs,
+    destinations: &[Destination],
+    result: &ScanResult,
+    rules: &RuleSet,
+    (cwd, sarif_root): (&std::path::Path, &std::path::Path),
+    paths: &[String],
+    (stdout, stderr): (&mut dyn Write, &mut dyn Write),
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    let reports = report_paths(destinations);
     let mut all_written = true;
-    for destination in &destinations {
-        let cx = context(destination);
+    for destination in destinations {
+        let cx = context(
+            args,
+            destination,
+            rules,
+            (cwd, sarif_root),
+            (paths, &reports),
+            terminal,
+        );
         let written = if destination.format == Format::Sarif {
             // Rendered whole before anything is written: a SARIF report over GitHub's limits is
             // refused and must leave no half-written file behind.
             let mut buffer = Vec::new();
-            report::render(destination.format, &result, &cx, &mut buffer).and_then(|()| {
+            report::render(destination.format, result, &cx, &mut buffer).and_then(|()| {
                 match &destination.path {
                     None => {
                         stdout.write_all(&buffer)?;
@@ -439,12 +646,12 @@ fn run_scan(
             match &destination.path {
                 None => {
                     let mut writer = io::BufWriter::with_capacity(1 << 16, &mut *stdout);
-                    report::render(destination.format, &result, &cx, &mut writer)
+                    report::render(destination.format, result, &cx, &mut writer)
                         .and_then(|()| writer.flush())
                 }
                 Some(path) => std::fs::File::create(path).and_then(|file| {
                     let mut writer = io::BufWriter::with_capacity(1 << 16, file);
-                    report::render(destination.format, &result, &cx, &mut writer)?;
+                    report::render(destination.format, result, &cx, &mut writer)?;
                     writer.flush()
                 }),
             }
@@ -453,17 +660,13 @@ fn run_scan(
             all_written &= write_failed(stderr, destination, &err)?;
         }
     }
-    finish_scan(&result, &destinations, fail_on, all_written, stderr)
-}
-
-/// A report being written while the scan runs.
-struct Streamed<'a, 'w> {
-    destination: &'a Destination,
-    report: &'static dyn StreamingReport,
-    cx: Context<'a>,
-    writer: Box<dyn Write + 'w>,
-    /// The first write error; nothing more is written to this report after it.
-    error: Option<io::Error>,
+    finish_reports(
+        result,
+        destinations,
+        fail_on(args.fail_on),
+        all_written,
+        stderr,
+    )
 }
 
 /// Says that a report could not be written; false when that fails the run. A reader that
@@ -501,9 +704,9 @@ fn write_failed(
     Ok(false)
 }
 
-/// The end of a scan once its reports are written: input errors on standard error when no
-/// report went to standard output, and the exit status.
-fn finish_scan(
+/// The end of a run once its reports are written: input errors on standard error when no report
+/// went to standard output, and the exit status.
+fn finish_reports(
     result: &ScanResult,
     destinations: &[Destination],
     fail_on: Option<Severity>,
@@ -522,6 +725,34 @@ fn finish_scan(
         }
     }
     Ok(ExitStatus::of_run(result, fail_on, all_written))
+}
+
+/// The inputs listed in a `--paths-from` file (`-`: standard input), one a line; blank lines
+/// are left out.
+fn read_paths_from(list: &std::path::Path, given: &[String]) -> Result<Vec<String>, String> {
+    let text = if list.as_os_str() == "-" {
+        if given.iter().any(|p| p == "-") {
+            return Err(
+                "standard input cannot hold both the list and a trail (`-` given twice)".into(),
+            );
+        }
+        let mut text = String::new();
+        io::Read::read_to_string(&mut io::stdin().lock(), &mut text)
+            .map_err(|err| format!("cannot read standard input: {err}"))?;
+        text
+    } else {
+        std::fs::read_to_string(list).map_err(|err| format!("cannot read: {err}"))?
+    };
+    let paths: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if paths.is_empty() && given.is_empty() {
+        return Err("the list names no path (one path or s3:// URL a line)".into());
+    }
+    Ok(paths)
 }
 
 /// The scope filters, with relative times taken back from `now`.

@@ -109,9 +109,14 @@ pub(super) struct FindingOut<'a> {
     severity: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     sigma: Option<SigmaOut<'a>>,
+    /// JSON Lines only (`with_origin`), so that `report --from` has everything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_ip: Option<Option<&'a str>>,
     title: &'a str,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<Option<&'a str>>,
 }
 
 #[derive(Serialize)]
@@ -180,9 +185,18 @@ impl<'a> FindingOut<'a> {
             rule_id: &finding.rule_id,
             severity: finding.severity.as_str(),
             sigma,
+            source_ip: None,
             title: &finding.title,
             kind,
+            user_agent: None,
         }
+    }
+
+    /// Adds where the call came from (`sourceIPAddress`, `userAgent`), null when absent.
+    pub(super) fn with_origin(mut self, finding: &'a Finding) -> FindingOut<'a> {
+        self.source_ip = Some(finding.source_ip.as_deref());
+        self.user_agent = Some(finding.user_agent.as_deref());
+        self
     }
 }
 

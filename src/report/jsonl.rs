@@ -1,10 +1,16 @@
 //! `--format jsonl`: one JSON object per line, each with a `type`: `finding`, `error`, `skipped`,
 //! `gone` (with `--baseline`: in the baseline, not found now), then one `summary` line. Finding lines always carry `rule_id`, `severity`, `event_id`, `file`
 //! and `record`, so scripts can rely on them.
+//!
+//! The lines carry everything the other formats render (finding lines add `source_ip` and
+//! `user_agent`; the summary adds `stats`: coverage per rule and control, the time range,
+//! accounts, regions, inputs; not the duration, so the same scan writes the same
+//! bytes), so `trailgate report --from` (`from_jsonl.rs`) can merge the
+//! JSON Lines of several scans and render any format as if from one scan.
 
 use std::io::{self, Write};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::engine::{Finding, ScanResult};
 
@@ -25,11 +31,14 @@ impl StreamingReport for JsonLines {
     }
 
     fn finding(&self, f: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer(&mut *out, &FindingOut::new(f, cx, Some("finding")))?;
+        serde_json::to_writer(
+            &mut *out,
+            &FindingOut::new(f, cx, Some("finding")).with_origin(f),
+        )?;
         writeln!(out)
     }
 
-    fn end(&self, result: &ScanResult, _cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn end(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         for e in &result.errors {
             line(out, "error", error(e))?;
         }
@@ -40,6 +49,19 @@ impl StreamingReport for JsonLines {
             line(out, "gone", gone(g))?;
         }
         let mut summary = summary(result);
+        let stats = &result.stats;
+        summary["stats"] = json!({
+            "bytes": stats.bytes,
+            "rule_events": stats.rule_events,
+            "control_events": stats.control_events,
+            "out_of_scope": stats.out_of_scope,
+            "undated": stats.undated,
+            "first_event": stats.first_event.map(|t| t.to_rfc3339()),
+            "last_event": stats.last_event.map(|t| t.to_rfc3339()),
+            "accounts": stats.accounts,
+            "regions": stats.regions,
+            "inputs": cx.inputs,
+        });
         summary["tool"] = tool();
         line(out, "summary", summary)
     }

@@ -7,6 +7,7 @@ pub mod catalog;
 mod csv;
 pub mod escape;
 pub mod explain;
+pub mod from_jsonl;
 mod html;
 mod json;
 mod jsonl;

@@ -15,6 +15,11 @@ pub fn artifact_uri(name: &str, cwd: &Path, root: &Path) -> String {
     if name == STDIN_NAME {
         return encode(name);
     }
+    // An S3 object (`s3://bucket/key`) is already an absolute URI.
+    if let Some(rest) = name.strip_prefix("s3://") {
+        let parts: Vec<String> = rest.split('/').map(encode).collect();
+        return format!("s3://{}", parts.join("/"));
+    }
     let path = normalize(&cwd.join(name));
     let root = normalize(root);
     match path.strip_prefix(&root) {
@@ -131,6 +136,15 @@ mod tests {
         assert_eq!(artifact_uri("café.json", root, root), "caf%C3%A9.json");
         assert_eq!(artifact_uri("100%.json", root, root), "100%25.json");
         assert_eq!(artifact_uri("<stdin>", root, root), "%3Cstdin%3E");
+    }
+
+    #[test]
+    fn s3_objects_keep_their_url() {
+        let root = Path::new("/repo");
+        assert_eq!(
+            artifact_uri("s3://b/AWSLogs/1/a b.json.gz", root, root),
+            "s3://b/AWSLogs/1/a%20b.json.gz"
+        );
     }
 
     #[test]

@@ -17,6 +17,16 @@ pub struct Discovery {
     pub ignored: usize,
 }
 
+impl Discovery {
+    /// Adds the files of another discovery (the S3 objects to the local files) after these.
+    pub fn append(&mut self, other: Discovery) {
+        self.files.extend(other.files);
+        self.skipped.extend(other.skipped);
+        self.errors.extend(other.errors);
+        self.ignored += other.ignored;
+    }
+}
+
 /// Walks the inputs. Directories are searched recursively in file-name order; files given
 /// explicitly are always read, whatever their name.
 pub fn discover(inputs: &[Input]) -> Discovery {
@@ -27,7 +37,11 @@ pub fn discover(inputs: &[Input]) -> Discovery {
             Input::Stdin => {
                 let name: Arc<str> = Arc::from("<stdin>");
                 if seen.insert(name.clone()) {
-                    discovery.files.push(TrailFile { name, path: None });
+                    discovery.files.push(TrailFile {
+                        name,
+                        path: None,
+                        remote: None,
+                    });
                 }
             }
             Input::Path(path) => discover_path(path, &mut discovery, &mut seen),
@@ -121,6 +135,7 @@ fn add_file(path: &Path, name: Arc<str>, discovery: &mut Discovery, seen: &mut H
         discovery.files.push(TrailFile {
             name,
             path: Some(path.to_path_buf()),
+            remote: None,
         });
     }
 }
@@ -135,7 +150,7 @@ pub fn is_digest_path(path: &Path) -> bool {
             .is_some_and(|n| n.contains("_CloudTrail-Digest_"))
 }
 
-fn is_trail_file_name(path: &Path) -> bool {
+pub(super) fn is_trail_file_name(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };

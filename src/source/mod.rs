@@ -4,6 +4,7 @@
 mod discover;
 mod read;
 pub mod records;
+pub mod s3;
 mod stream;
 
 use std::path::PathBuf;
@@ -38,8 +39,10 @@ impl Input {
 pub struct TrailFile {
     /// How reports name the file: the path as found, or `<stdin>`.
     pub name: Arc<str>,
-    /// `None` for standard input.
+    /// `None` for standard input or an S3 object.
     pub path: Option<PathBuf>,
+    /// Set for an object in S3 (`s3://bucket/key`): its bytes come from the scan's fetcher.
+    pub remote: Option<s3::Remote>,
 }
 
 /// Where an event came from.
@@ -132,6 +135,9 @@ pub struct FileContents {
 impl TrailFile {
     /// Reads and decodes (gunzips) the whole file: the decoded bytes and the size on disk.
     pub fn read_decoded(&self, limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> {
+        if let Some(remote) = &self.remote {
+            return remote.read_decoded(limits);
+        }
         match &self.path {
             Some(path) => read::read_file(path, limits),
             None => read::read_stdin(limits),

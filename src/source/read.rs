@@ -36,6 +36,11 @@ pub(super) fn read_file(path: &Path, limits: &ReadLimits) -> Result<(Vec<u8>, u6
     decode(file, limits)
 }
 
+/// Decodes bytes fetched from elsewhere (an S3 object) exactly as a file on disk.
+pub(super) fn decode_slice(bytes: &[u8], limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> {
+    decode(bytes, limits)
+}
+
 pub(super) fn read_stdin(limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> {
     decode(std::io::stdin().lock(), limits)
 }

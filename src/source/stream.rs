@@ -37,11 +37,15 @@ pub fn walk_file(
     buffer.clear();
     let mut walk =
         |d: Decoded<'_>| walk_decoded(&file.name, d, limits, stream_above, each, &mut buffer);
-    let opened = match &file.path {
-        Some(path) => std::fs::File::open(path)
+    let opened = match (&file.remote, &file.path) {
+        // An S3 object, fetched whole (objects are a few MB) and decoded like a file.
+        (Some(remote), _) => remote
+            .fetch()
+            .and_then(|bytes| open(std::io::Cursor::new(bytes)).map(&mut walk)),
+        (None, Some(path)) => std::fs::File::open(path)
             .map_err(|err| format!("cannot open: {}", super::read::io_reason(&err)))
             .and_then(|f| open(f).map(&mut walk)),
-        None => open(std::io::stdin().lock()).map(&mut walk),
+        (None, None) => open(std::io::stdin().lock()).map(&mut walk),
     };
     if buffer.capacity() <= 2 * STREAM_ABOVE {
         BUFFER.set(buffer);
@@ -387,6 +391,7 @@ mod tests {
         let file = TrailFile {
             name: Arc::from("t.json"),
             path: Some(path),
+            remote: None,
         };
         let mut out = Vec::new();
         let (walk, _) = walk_file(&file, &ReadLimits::default(), stream_above, &mut |r| {

@@ -1,0 +1,184 @@
+//! The Spark job (`integrations/spark/trailgate_spark.py`) in local mode: its JSON Lines, merged,
+//! hold exactly the findings, errors and skipped files of a direct scan of the same inputs.
+//! Needs python3 with pyspark and Java; without them the test is skipped with a note, except in
+//! CI (`CI=true`), where it fails: `.ci/run` installs pyspark.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn spark_available() -> bool {
+    let pyspark = Command::new("python3")
+        .args(["-c", "import pyspark"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let java = Command::new("java")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if pyspark && java {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        !ci,
+        "the Spark test needs python3 with pyspark ({pyspark}) and java ({java}); .ci/run installs pyspark"
+    );
+    eprintln!("SKIPPED: the Spark test needs `pip install pyspark` and Java 17");
+    false
+}
+
+/// The lines of a JSON Lines report, by type; `summary` lines apart.
+fn lines_by_type(text: &str) -> (Vec<String>, Vec<Value>) {
+    let mut lines = Vec::new();
+    let mut summaries = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if value["type"] == "summary" {
+            summaries.push(value);
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    lines.sort();
+    (lines, summaries)
+}
+
+#[test]
+fn spark_job_in_local_mode_finds_what_a_direct_scan_finds() {
+    if !spark_available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let corpus = work.path().join("corpus");
+    trailgate::generate::generate(&corpus, 20_000, 3, 500).unwrap();
+    let out = work.path().join("findings");
+    let binary = env!("CARGO_BIN_EXE_trailgate");
+    let corpus_arg = corpus.to_str().unwrap();
+    let job = Command::new("python3")
+        .current_dir(repo())
+        .args([
+            "integrations/spark/trailgate_spark.py",
+            "--master",
+            "local[2]",
+            "--trailgate",
+            binary,
+            "--partitions",
+            "5",
+            "--input",
+            "fixtures",
+            "--input",
+            corpus_arg,
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        job.status.success(),
+        "the Spark job failed:\n{}",
+        String::from_utf8_lossy(&job.stderr)
+    );
+    let mut merged = String::new();
+    let mut parts = 0;
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("part-")
+        {
+            parts += 1;
+            merged.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    assert_eq!(parts, 5, "one part file per partition");
+
+    let direct = Command::new(binary)
+        .current_dir(repo())
+        .args(["scan", "--quiet", "-o", "jsonl=-", "fixtures", corpus_arg])
+        .output()
+        .unwrap();
+    assert_eq!(
+        direct.status.code(),
+        Some(3),
+        "fixtures/bad holds unreadable files"
+    );
+    let (direct_lines, direct_summary) = lines_by_type(&String::from_utf8(direct.stdout).unwrap());
+    let (spark_lines, spark_summaries) = lines_by_type(&merged);
+    assert_eq!(spark_summaries.len(), 5, "one summary per partition");
+    assert!(direct_lines
+        .iter()
+        .any(|l| l.contains(r#""type":"finding""#)));
+    assert!(direct_lines.iter().any(|l| l.contains(r#""type":"error""#)));
+    assert!(direct_lines
+        .iter()
+        .any(|l| l.contains(r#""type":"skipped""#)));
+    // Every finding, error and skipped file, byte for byte.
+    assert_eq!(spark_lines, direct_lines);
+    let total = |key: &str| -> u64 {
+        spark_summaries
+            .iter()
+            .map(|s| s[key].as_u64().unwrap())
+            .sum()
+    };
+    for key in [
+        "events",
+        "files_read",
+        "files_failed",
+        "findings",
+        "records_failed",
+    ] {
+        assert_eq!(
+            total(key),
+            direct_summary[0][key].as_u64().unwrap(),
+            "{key}"
+        );
+    }
+
+    // The final reports: `trailgate report` over the part files equals the direct scan's.
+    let mut part_files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    part_files.sort();
+    for format in ["json", "sarif"] {
+        let mut args = vec!["report", "--format", format, "--from"];
+        args.extend(part_files.iter().map(String::as_str));
+        let report = Command::new(binary)
+            .current_dir(repo())
+            .args(&args)
+            .output()
+            .unwrap();
+        let direct = Command::new(binary)
+            .current_dir(repo())
+            .args([
+                "scan", "--quiet", "--format", format, "fixtures", corpus_arg,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            report.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&report.stderr)
+        );
+        assert!(
+            report.stdout == direct.stdout,
+            "report --from the Spark output differs from the direct scan ({format})"
+        );
+    }
+}
