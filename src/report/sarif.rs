@@ -181,6 +181,8 @@ struct Invocation {
     execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_execution_notifications: Vec<Notification>,
+    /// Files and events accounted for (`json::accounting`).
+    properties: BTreeMap<&'static str, usize>,
 }
 
 #[derive(Serialize)]
@@ -311,6 +313,7 @@ fn log<'a>(result: &'a ScanResult, cx: &Context<'a>) -> Log<'a> {
                     .iter()
                     .map(|e| notification(e, cx))
                     .collect(),
+                properties: super::json::accounting(result).into_iter().collect(),
             }],
             original_uri_base_ids: base_ids,
             results: result

@@ -318,11 +318,17 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// serde_json's message without its " at line X column Y" suffix, plus the column.
-pub(super) fn json_reason(err: &serde_json::Error) -> String {
+pub fn json_reason(err: &serde_json::Error) -> String {
     let text = err.to_string();
     let reason = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(r, _)| r);
+    // serde_json stops at 128 levels, which keeps hostile nesting from overflowing the stack.
+    let reason = if reason == "recursion limit exceeded" {
+        "recursion limit exceeded (the JSON nests deeper than 128 levels)"
+    } else {
+        reason
+    };
     match err.classify() {
         serde_json::error::Category::Eof => {
             format!("{reason} (the JSON ends early; is the file truncated?)")

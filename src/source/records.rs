@@ -104,7 +104,9 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<&str>()? {
+        // Owned: a borrowed `&str` cannot hold a key written with escapes (`"a\"b"`), which is
+        // valid JSON and must not fail the file.
+        while let Some(key) = map.next_key::<std::borrow::Cow<'_, str>>()? {
             if key == "Records" {
                 map.next_value_seed(RecordsSeed {
                     name: self.name,
@@ -325,6 +327,13 @@ mod tests {
             "{:?}",
             walk.errors
         );
+    }
+
+    #[test]
+    fn top_level_keys_with_escapes_are_valid() {
+        let (seen, walk) = walk(r#"{"Records":[{"eventName":"A"}],"a\"b":1,"\u0078":[]}"#);
+        assert_eq!(seen, vec![r#"raw 0 {"eventName":"A"}"#]);
+        assert!(walk.errors.is_empty(), "{:?}", walk.errors);
     }
 
     #[test]
