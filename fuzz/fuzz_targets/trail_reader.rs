@@ -54,17 +54,20 @@ fuzz_target!(|data: &[u8]| {
 
     let file_error =
         |errors: &[trailgate::source::InputError]| errors.iter().any(|e| !e.is_record_error());
-    assert_eq!(
-        file_error(&walk.errors),
-        file_error(&general.errors),
-        "the fast path and the general reader disagree on whether the file is readable:\nfast: {:?}\ngeneral: {:?}",
-        walk.errors,
-        general.errors
-    );
-    assert_eq!(walk.skipped, general.skipped);
+    // The fast path may read more than the general reader (a record nested too deeply to parse
+    // is one record in error there, the whole file for the general reader), never less.
+    if file_error(&walk.errors) {
+        assert!(
+            file_error(&general.errors),
+            "the fast path fails a file the general reader reads:\nfast: {:?}\ngeneral: {:?}",
+            walk.errors,
+            general.errors
+        );
+    }
     if file_error(&general.errors) {
         return;
     }
+    assert_eq!(walk.skipped, general.skipped);
     let fast_events: Vec<(usize, &Value)> = fast
         .iter()
         .filter_map(|(record, r)| r.as_ref().ok().map(|v| (*record, v)))
