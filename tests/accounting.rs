@@ -257,6 +257,10 @@ fn every_machine_readable_format_states_the_accounting() {
         );
         assert!(junit.contains(&property), "JUnit {property}:\n{junit}");
     }
+    assert_eq!(
+        properties["skipped"][0]["reason"], "CloudTrail digest file",
+        "SARIF lists skipped files with why"
+    );
     let html = common::trailgate(&[&["scan", "--format", "html"][..], &args[..]].concat()).stdout;
     for name in [
         "files_read",
