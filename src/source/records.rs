@@ -31,9 +31,13 @@ pub struct Walk {
 pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Record<'_>)) -> Walk {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // `zcat *.json.gz > all.jsonl` gives JSON Lines of `Records` documents: the general reader
-    // reads those line by line. (A raw newline cannot be inside a JSON string, so this only ever
-    // sends a file to the slower, general path.)
-    if starts_with_records_key(text) && memchr::memmem::find(text, b"\n{\"Records\"").is_none() {
+    // reads those line by line. A second `"Records"` anywhere sends the file there (at worst a
+    // value that happens to be "Records" costs the slower path, never a wrong result).
+    if starts_with_records_key(text)
+        && memchr::memmem::find_iter(text, b"\"Records\"")
+            .nth(1)
+            .is_none()
+    {
         let mut count = 0usize;
         let mut deserializer = serde_json::Deserializer::from_slice(text);
         let result = (&mut deserializer)
@@ -344,6 +348,28 @@ mod tests {
         let (seen, walk) = walk(&format!("{line}\n{line}\n"));
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert!(walk.errors.is_empty(), "{:?}", walk.errors);
+    }
+
+    #[test]
+    fn json_lines_of_records_documents_with_indented_lines() {
+        let line = r#"{"Records":[{"eventName":"A"}]}"#;
+        let (seen, walk) = walk(&format!("{line}\n  {line}\r\n\t{line}\n"));
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(walk.errors.is_empty(), "{:?}", walk.errors);
+    }
+
+    #[test]
+    fn garbage_after_a_records_document_fails_the_file_and_keeps_its_records() {
+        // Found by fuzz/trail_reader.
+        let (seen, walk) = walk("{\"Records\":[{\"eventName\":\"A\"}]}\n\u{1}garbage\n");
+        assert_eq!(seen.len(), 1);
+        assert!(
+            walk.errors[0]
+                .message
+                .contains("trailing characters at column 1 (the 1 records before it were scanned)"),
+            "{:?}",
+            walk.errors
+        );
     }
 
     #[test]
