@@ -190,7 +190,11 @@ pub struct Stats {
     pub files_failed: usize,
     /// Records that could not be read inside otherwise readable files.
     pub records_failed: usize,
+    /// Events evaluated: read, in scope, and checked against every rule that could apply.
     pub events: usize,
+    /// Events read from readable files, in scope or not: `events + out_of_scope + undated`.
+    /// Every record of a readable file is one of these or one of `records_failed`.
+    pub events_read: usize,
     /// Bytes read from disk.
     pub bytes: u64,
     /// Files inside directories whose names are not trail file names.
@@ -430,6 +434,8 @@ pub fn scan_streaming<T: Send>(
         .sort_by(|a, b| (&a.file, a.record, a.line).cmp(&(&b.file, b.record, b.line)));
     result.skipped.sort_by(|a, b| a.file.cmp(&b.file));
     coverage.finish(rules, &mut result.stats);
+    result.stats.events_read =
+        result.stats.events + result.stats.out_of_scope + result.stats.undated;
     result.stats.duration = started.elapsed();
     result
 }
@@ -588,7 +594,7 @@ fn scan_file(
                     }
                 }
                 let parsed = serde_json::from_str::<Value>(text.get())
-                    .map_err(|err| err.to_string())
+                    .map_err(|err| format!("invalid JSON: {}", crate::source::json_reason(&err)))
                     .and_then(check_record);
                 match parsed {
                     Ok(event) => {
@@ -606,12 +612,18 @@ fn scan_file(
                             emit(std::mem::take(&mut result.findings));
                         }
                     }
-                    Err(message) => record_errors.push(InputError {
-                        file: origin.file.clone(),
-                        record: Some(origin.record),
-                        line: origin.line,
-                        message,
-                    }),
+                    Err(message) => {
+                        // Counted as an event from its head; it is a record in error instead.
+                        if indexed.is_some() {
+                            events -= 1;
+                        }
+                        record_errors.push(InputError {
+                            file: origin.file.clone(),
+                            record: Some(origin.record),
+                            line: origin.line,
+                            message,
+                        })
+                    }
                 }
             }
             Record::Parsed(event) => {

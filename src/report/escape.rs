@@ -50,7 +50,8 @@ pub fn html(text: &str) -> String {
 
 /// JSON to embed in `<script type="application/json">`: `<`, `>` and `&` (which JSON has only
 /// inside strings) become `\u003c` and so on, so no value can close the element (`</script>`)
-/// or open a comment; U+2028 and U+2029 are escaped for older parsers.
+/// or open a comment; U+2028 and U+2029 are escaped for older parsers, and control characters
+/// and bidirectional overrides so that the page source shows none.
 pub fn json_in_html(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + 64);
     for c in json.chars() {
@@ -60,6 +61,11 @@ pub fn json_in_html(json: &str) -> String {
             '&' => out.push_str("\\u0026"),
             '\u{2028}' => out.push_str("\\u2028"),
             '\u{2029}' => out.push_str("\\u2029"),
+            // Inert in the page's source as well as in the values the script reads: C1 controls
+            // and bidirectional overrides as JSON escapes, which decode to the same string.
+            c if is_control(c) => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }

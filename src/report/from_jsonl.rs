@@ -232,6 +232,7 @@ fn summary(
     stats.bytes += more["bytes"].as_u64().unwrap_or(0);
     stats.out_of_scope += usize_opt(&more["out_of_scope"]).unwrap_or(0);
     stats.undated += usize_opt(&more["undated"]).unwrap_or(0);
+    stats.events_read = stats.events + stats.out_of_scope + stats.undated;
     if let Some(rule_events) = more["rule_events"].as_object() {
         for (id, n) in rule_events {
             merged.rule_ids.insert(id.clone());

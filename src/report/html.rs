@@ -201,7 +201,7 @@ fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>) {
         "Files skipped",
         "files_skipped",
         result.skipped.len(),
-        "CloudTrail digests",
+        &super::skipped_reasons(result),
     );
     if stats.ignored > 0 {
         fact(
@@ -213,6 +213,14 @@ fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>) {
         );
     }
     fact(page, "Unreadable inputs", "errors", result.errors.len(), "");
+    fact(
+        page,
+        "Unreadable records",
+        "records_failed",
+        stats.records_failed,
+        "in files otherwise read",
+    );
+    fact(page, "Events read", "events_read", stats.events_read, "");
     fact(page, "Events evaluated", "events", stats.events, "");
     fact(
         page,

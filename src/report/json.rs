@@ -49,6 +49,7 @@ pub(super) fn summary(result: &ScanResult) -> Value {
         "files_ignored": stats.ignored,
         "records_failed": stats.records_failed,
         "events": stats.events,
+        "events_read": stats.events_read,
         "findings": result.finding_count(),
         "findings_by_severity": by_severity,
         "suppressed": stats.suppressed,
@@ -76,6 +77,24 @@ pub(super) fn summary(result: &ScanResult) -> Value {
         });
     }
     summary
+}
+
+/// Every file and event accounted for, for formats without a summary of their own (SARIF's
+/// invocation properties, JUnit properties): records in readable files = `events_read +
+/// records_failed`, and `events_read = events + out_of_scope + undated`.
+pub(super) fn accounting(result: &ScanResult) -> Vec<(&'static str, usize)> {
+    let stats = &result.stats;
+    vec![
+        ("files_read", stats.files_read),
+        ("files_skipped", result.skipped.len()),
+        ("files_failed", stats.files_failed),
+        ("files_ignored", stats.ignored),
+        ("records_failed", stats.records_failed),
+        ("events_read", stats.events_read),
+        ("events", stats.events),
+        ("out_of_scope", stats.out_of_scope),
+        ("undated", stats.undated),
+    ]
 }
 
 /// A finding; findings of Sigma rules also carry the rule's Sigma metadata (the Detection Rule

@@ -65,8 +65,10 @@ impl Report for Junit {
             r#"<testsuites name="trailgate" tests="{tests}" failures="{failures}" errors="{errors}" time="{}">"#,
             seconds(result.stats.duration)
         )?;
-        for suite in &suites {
-            write_suite(out, suite)?;
+        // The run's accounting once, on the first suite (JUnit has no run-level properties).
+        let accounting = super::json::accounting(result);
+        for (i, suite) in suites.iter().enumerate() {
+            write_suite(out, suite, if i == 0 { &accounting } else { &[] })?;
         }
         writeln!(out, "</testsuites>")
     }
@@ -223,7 +225,11 @@ fn input_cases(errors: &[InputError]) -> Vec<Case> {
     cases
 }
 
-fn write_suite(out: &mut dyn Write, suite: &Suite) -> io::Result<()> {
+fn write_suite(
+    out: &mut dyn Write,
+    suite: &Suite,
+    properties: &[(&'static str, usize)],
+) -> io::Result<()> {
     let failures = suite
         .cases
         .iter()
@@ -240,6 +246,16 @@ fn write_suite(out: &mut dyn Write, suite: &Suite) -> io::Result<()> {
         attr(&suite.name),
         suite.cases.len()
     )?;
+    if !properties.is_empty() {
+        writeln!(out, "    <properties>")?;
+        for (name, value) in properties {
+            writeln!(
+                out,
+                r#"      <property name="trailgate.{name}" value="{value}"/>"#
+            )?;
+        }
+        writeln!(out, "    </properties>")?;
+    }
     for case in &suite.cases {
         write!(
             out,

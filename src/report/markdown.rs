@@ -93,8 +93,9 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     if !result.skipped.is_empty() {
         let _ = write!(
             files,
-            ", {} skipped (CloudTrail digests)",
-            result.skipped.len()
+            ", {} skipped ({})",
+            result.skipped.len(),
+            super::skipped_reasons(result)
         );
     }
     if stats.ignored > 0 {
@@ -104,7 +105,11 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
         let _ = write!(files, ", {} unreadable", stats.files_failed);
     }
     let _ = writeln!(md, "| Files | {files} |");
-    let mut events = format!("{} evaluated", stats.events);
+    let mut events = if stats.events_read == stats.events {
+        format!("{} evaluated", stats.events)
+    } else {
+        format!("{} read, {} evaluated", stats.events_read, stats.events)
+    };
     if stats.out_of_scope + stats.undated > 0 {
         let _ = write!(
             events,

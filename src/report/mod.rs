@@ -161,6 +161,23 @@ pub fn render(
     report.render(result, cx, out)
 }
 
+/// Why files were skipped, for summaries: `CloudTrail digests` or, with other reasons too,
+/// `2 CloudTrail digests, 1 not a regular file`.
+pub(crate) fn skipped_reasons(result: &ScanResult) -> String {
+    use crate::source::SkipReason;
+    let digests = result
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Digest)
+        .count();
+    let other = result.skipped.len() - digests;
+    match (digests, other) {
+        (_, 0) => "CloudTrail digests".to_string(),
+        (0, _) => "not regular files".to_string(),
+        _ => format!("{digests} CloudTrail digests, {other} not regular files"),
+    }
+}
+
 /// Findings per severity, most serious first, for summaries.
 pub fn counts_by_severity(result: &ScanResult) -> Vec<(Severity, usize)> {
     Severity::ALL

@@ -181,6 +181,8 @@ struct Invocation {
     execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_execution_notifications: Vec<Notification>,
+    /// Files and events accounted for (`json::accounting`), and the files skipped with why.
+    properties: BTreeMap<&'static str, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -311,6 +313,7 @@ fn log<'a>(result: &'a ScanResult, cx: &Context<'a>) -> Log<'a> {
                     .iter()
                     .map(|e| notification(e, cx))
                     .collect(),
+                properties: invocation_properties(result),
             }],
             original_uri_base_ids: base_ids,
             results: result
@@ -328,6 +331,20 @@ fn log<'a>(result: &'a ScanResult, cx: &Context<'a>) -> Log<'a> {
             }),
         }],
     }
+}
+
+fn invocation_properties(result: &ScanResult) -> BTreeMap<&'static str, serde_json::Value> {
+    let mut properties: BTreeMap<&'static str, serde_json::Value> = super::json::accounting(result)
+        .into_iter()
+        .map(|(name, count)| (name, count.into()))
+        .collect();
+    if !result.skipped.is_empty() {
+        properties.insert(
+            "skipped",
+            result.skipped.iter().map(super::json::skipped).collect(),
+        );
+    }
+    properties
 }
 
 /// SARIF level: what a viewer highlights. GitHub maps error/warning/note to its own levels.

@@ -207,8 +207,9 @@ fn write_summary(
     let mut notes = Vec::new();
     if !result.skipped.is_empty() {
         notes.push(format!(
-            "skipped {} (CloudTrail digests)",
-            plural(result.skipped.len(), "file", "files")
+            "skipped {} ({})",
+            plural(result.skipped.len(), "file", "files"),
+            super::skipped_reasons(result)
         ));
     }
     if stats.ignored > 0 {

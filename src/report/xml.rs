@@ -1,6 +1,7 @@
 //! The little XML the JUnit report needs: escaped text and attribute values. Messages carry
 //! event fields, which an attacker can fill with anything, so characters XML 1.0 cannot hold
-//! at all (control characters, U+FFFE, U+FFFF) become U+FFFD instead of breaking the document.
+//! at all (control characters, U+FFFE, U+FFFF) become U+FFFD instead of breaking the document;
+//! DEL, C1 controls and bidirectional overrides are shown as `\u{9b}`.
 
 use std::fmt::Write as _;
 
@@ -29,6 +30,11 @@ fn escape(value: &str, attribute: bool) -> String {
             '\r' => out.push_str("&#13;"),
             '\n' | '\t' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            // Legal in XML but live in a terminal or a CI log (U+009B is a one-character CSI) or
+            // misleading on a page (bidirectional overrides): shown as `\u{9b}`, as in text.
+            '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
             c => out.push(c),
         }
     }

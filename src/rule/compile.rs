@@ -794,6 +794,13 @@ fn literal(spec: &LiteralSpec, case_insensitive: bool) -> Literal {
 
 /// The regex crate's one-line reason ("unclosed group"), without its multi-line caret drawing.
 fn regex_reason(err: &regex::Error) -> String {
+    if let regex::Error::CompiledTooBig(limit) = err {
+        // A shared rule file must not make every scan slow or huge: the limit is fixed.
+        return format!(
+            "the compiled regex is larger than the {} MiB limit; use fewer or smaller repetitions",
+            limit >> 20
+        );
+    }
     let text = err.to_string();
     text.lines()
         .find_map(|line| line.trim().strip_prefix("error: "))

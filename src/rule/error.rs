@@ -59,8 +59,8 @@ impl RuleError {
             .replace(", set DuplicateKeyPolicy in Options if acceptable", "");
         let message = if message.starts_with("multiple YAML documents") {
             "the file holds several YAML documents; a rule file holds one rule (split the file at each `---`)".to_string()
-        } else if message.contains("budget breached") {
-            if message.contains("Depth") {
+        } else if message.contains("budget breached") || message == "recursion limit exceeded" {
+            if message.contains("Depth") || message == "recursion limit exceeded" {
                 "the YAML is nested too deeply (more than 64 levels)".to_string()
             } else {
                 format!(

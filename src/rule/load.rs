@@ -129,9 +129,34 @@ pub fn read_paths(paths: &[PathBuf]) -> (Vec<RuleFile>, Vec<RuleError>) {
     (files, errors)
 }
 
+/// Largest rule file read, in bytes: the biggest built-in rule is a few KiB, and a rule path that
+/// is a device or a huge file must not exhaust memory.
+pub const MAX_RULE_FILE_BYTES: u64 = 16 << 20;
+
+fn read_limited(path: &FsPath) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_RULE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn read_one(path: &FsPath, pack: String, files: &mut Vec<RuleFile>, errors: &mut Vec<RuleError>) {
     let name = path.display().to_string();
-    match std::fs::read(path) {
+    match read_limited(path) {
+        Ok(bytes) if bytes.len() as u64 > MAX_RULE_FILE_BYTES => errors.push(
+            RuleError::new(
+                &name,
+                0,
+                0,
+                "",
+                format!("the rule file is larger than {MAX_RULE_FILE_BYTES} bytes"),
+            )
+            .with_help(
+                "a rule file holds one rule; split it, or check that the path is a rule file",
+            ),
+        ),
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => files.push(RuleFile { name, text, pack }),
             Err(err) => errors.push(

@@ -80,10 +80,24 @@ fn discover_path(root: &Path, discovery: &mut Discovery, seen: &mut HashSet<Arc<
     for entry in walker {
         match entry {
             Ok(entry) => {
-                if !entry.file_type().is_file() {
+                let file_type = entry.file_type();
+                if file_type.is_dir() {
                     continue;
                 }
                 let path = entry.path();
+                if !file_type.is_file() {
+                    // Opening a FIFO blocks until a writer comes, and a device may never end:
+                    // accounted for, never read.
+                    if is_trail_file_name(path) {
+                        discovery.skipped.push(Skipped {
+                            file: Arc::from(path.display().to_string()),
+                            reason: SkipReason::NotRegularFile,
+                        });
+                    } else {
+                        discovery.ignored += 1;
+                    }
+                    continue;
+                }
                 if is_trail_file_name(path) {
                     candidates += 1;
                     add_file(path, Arc::from(path.display().to_string()), discovery, seen);
@@ -106,7 +120,9 @@ fn discover_path(root: &Path, discovery: &mut Discovery, seen: &mut HashSet<Arc<
         }
     }
     let found_files = discovery.files.len() > before.0;
-    let found_digests = discovery.skipped.len() > before.1;
+    let found_digests = discovery.skipped[before.1..]
+        .iter()
+        .any(|s| s.reason == SkipReason::Digest);
     // A directory whose trail files were all listed already (given twice) is not empty.
     if !found_files && (candidates == 0 || found_digests) {
         let message = if found_digests {
@@ -167,6 +183,10 @@ fn describe_io(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        // ELOOP: a symbolic link that leads back to itself.
+        _ if err.raw_os_error() == Some(40) => {
+            "too many levels of symbolic links (a symbolic link loop)".to_string()
+        }
         _ => err.to_string(),
     }
 }

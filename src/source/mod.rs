@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use discover::{discover, Discovery};
-pub use read::{check_record, read_bytes, ReadLimits};
+pub use read::{check_record, json_reason, read_bytes, ReadLimits};
 pub use stream::{walk_file, STREAM_ABOVE};
 
 /// What the user asked to scan.
@@ -105,12 +105,18 @@ impl InputError {
 pub enum SkipReason {
     /// A CloudTrail digest file (integrity hashes, not events).
     Digest,
+    /// A FIFO, socket or device found while walking a directory: reading it could block forever
+    /// or never end. Given explicitly (`<(zcat f.gz)`), such a path is read.
+    NotRegularFile,
 }
 
 impl SkipReason {
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::Digest => "CloudTrail digest file",
+            SkipReason::NotRegularFile => {
+                "not a regular file (a FIFO, socket or device found in a directory); name it on the command line to read it"
+            }
         }
     }
 }

@@ -133,6 +133,33 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Two `Records` arrays in one document: which one counts depends on the parser, so neither does.
+pub(super) const DUPLICATE_RECORDS: &str =
+    "the document has more than one `Records` key, so the records it holds are ambiguous";
+
+/// How many `Records` keys the top-level object of `text` has (0 when it is not an object).
+fn records_keys(text: &[u8]) -> usize {
+    struct Count;
+    impl<'de> serde::de::Visitor<'de> for Count {
+        type Value = usize;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+            let mut count = 0;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'_, str>>()? {
+                count += usize::from(key == "Records");
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+            Ok(count)
+        }
+    }
+    use serde::Deserializer as _;
+    serde_json::Deserializer::from_slice(text)
+        .deserialize_map(Count)
+        .unwrap_or(0)
+}
+
 /// Splits decoded bytes into events. `name` is the file's display name for origins and errors.
 pub fn read_bytes(name: &Arc<str>, bytes: &[u8]) -> FileContents {
     let mut contents = FileContents::default();
@@ -145,6 +172,11 @@ pub fn read_bytes(name: &Arc<str>, bytes: &[u8]) -> FileContents {
         return contents;
     }
     match serde_json::from_slice::<Value>(text) {
+        Ok(Value::Object(object)) if object.contains_key("Records") && records_keys(text) > 1 => {
+            contents
+                .errors
+                .push(InputError::file(name, DUPLICATE_RECORDS));
+        }
         Ok(document) => read_document(name, document, &mut contents),
         Err(err)
             if err.to_string().starts_with("trailing characters") || later_line_is_object(text) =>
@@ -357,11 +389,17 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// serde_json's message without its " at line X column Y" suffix, plus the column.
-pub(super) fn json_reason(err: &serde_json::Error) -> String {
+pub fn json_reason(err: &serde_json::Error) -> String {
     let text = err.to_string();
     let reason = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(r, _)| r);
+    // serde_json stops at 128 levels, which keeps hostile nesting from overflowing the stack.
+    let reason = if reason == "recursion limit exceeded" {
+        "recursion limit exceeded (the JSON nests deeper than 128 levels)"
+    } else {
+        reason
+    };
     match err.classify() {
         serde_json::error::Category::Eof => {
             format!("{reason} (the JSON ends early; is the file truncated?)")

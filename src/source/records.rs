@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::read::{json_reason, read_bytes};
+use super::read::{json_reason, read_bytes, DUPLICATE_RECORDS};
 use super::{Event, InputError, Origin, SkipReason};
 
 /// One record, as the engine receives it.
@@ -30,7 +30,14 @@ pub struct Walk {
 /// Calls `each` for every record of the decoded file `bytes`, in order.
 pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Record<'_>)) -> Walk {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if starts_with_records_key(text) {
+    // `zcat *.json.gz > all.jsonl` gives JSON Lines of `Records` documents: the general reader
+    // reads those line by line. A second `"Records"` anywhere sends the file there (at worst a
+    // value that happens to be "Records" costs the slower path, never a wrong result).
+    if starts_with_records_key(text)
+        && memchr::memmem::find_iter(text, b"\"Records\"")
+            .nth(1)
+            .is_none()
+    {
         let mut count = 0usize;
         let mut deserializer = serde_json::Deserializer::from_slice(text);
         let result = (&mut deserializer)
@@ -44,13 +51,14 @@ pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Recor
         if let Err(err) = result {
             // The full parser words syntax errors better ("trailing comma" rather than "key must
             // be a string"); broken files are rare enough to parse twice.
-            let err = serde_json::from_slice::<serde_json::Value>(text)
-                .err()
-                .unwrap_or(err);
+            let (what, err) = match serde_json::from_slice::<serde_json::Value>(text) {
+                Err(syntax) => ("invalid JSON", syntax),
+                Ok(_) => ("not a CloudTrail document", err),
+            };
             walk.errors.push(InputError::file(
                 name,
                 format!(
-                    "invalid JSON at line {}: {}{}",
+                    "{what} at line {}: {}{}",
                     err.line(),
                     json_reason(&err),
                     if count > 0 {
@@ -104,8 +112,15 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<&str>()? {
+        let mut seen = false;
+        // Owned: a borrowed `&str` cannot hold a key written with escapes (`"a\"b"`), which is
+        // valid JSON and must not fail the file.
+        while let Some(key) = map.next_key::<std::borrow::Cow<'_, str>>()? {
             if key == "Records" {
+                if seen {
+                    return Err(serde::de::Error::custom(DUPLICATE_RECORDS));
+                }
+                seen = true;
                 map.next_value_seed(RecordsSeed {
                     name: self.name,
                     each: &mut *self.each,
@@ -325,6 +340,61 @@ mod tests {
             "{:?}",
             walk.errors
         );
+    }
+
+    #[test]
+    fn json_lines_of_records_documents_take_the_general_path() {
+        let line = r#"{"Records":[{"eventName":"A"}]}"#;
+        let (seen, walk) = walk(&format!("{line}\n{line}\n"));
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(walk.errors.is_empty(), "{:?}", walk.errors);
+    }
+
+    #[test]
+    fn json_lines_of_records_documents_with_indented_lines() {
+        let line = r#"{"Records":[{"eventName":"A"}]}"#;
+        let (seen, walk) = walk(&format!("{line}\n  {line}\r\n\t{line}\n"));
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(walk.errors.is_empty(), "{:?}", walk.errors);
+    }
+
+    #[test]
+    fn garbage_after_a_records_document_fails_the_file_and_keeps_its_records() {
+        // Found by fuzz/trail_reader.
+        let (seen, walk) = walk("{\"Records\":[{\"eventName\":\"A\"}]}\n\u{1}garbage\n");
+        assert_eq!(seen.len(), 1);
+        assert!(
+            walk.errors[0]
+                .message
+                .contains("trailing characters at column 1 (the 1 records before it were scanned)"),
+            "{:?}",
+            walk.errors
+        );
+    }
+
+    #[test]
+    fn two_records_keys_are_an_error_on_both_paths() {
+        let text = r#"{"Records":[{"eventName":"A"}],"Records":[{"eventName":"B"}]}"#;
+        let (_, walk) = walk(text);
+        assert!(
+            walk.errors[0].message.contains(DUPLICATE_RECORDS),
+            "{:?}",
+            walk.errors
+        );
+        let general = read_bytes(&Arc::from("t.json"), text.as_bytes());
+        assert!(general.events.is_empty());
+        assert!(
+            general.errors[0].message.contains(DUPLICATE_RECORDS),
+            "{:?}",
+            general.errors
+        );
+    }
+
+    #[test]
+    fn top_level_keys_with_escapes_are_valid() {
+        let (seen, walk) = walk(r#"{"Records":[{"eventName":"A"}],"a\"b":1,"\u0078":[]}"#);
+        assert_eq!(seen, vec![r#"raw 0 {"eventName":"A"}"#]);
+        assert!(walk.errors.is_empty(), "{:?}", walk.errors);
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub fn parse(text: &str) -> Result<Expr, String> {
         ));
     }
     let tokens = tokenize(text)?;
-    let mut parser = Parser { tokens, at: 0 };
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     let expr = parser.or()?;
     if let Some(token) = parser.tokens.get(parser.at) {
         return Err(format!(
@@ -83,9 +87,16 @@ fn token_text(token: &Token) -> &str {
     }
 }
 
+/// Deepest nesting of `(` and `not` in a condition: the parser and every later walk of the tree
+/// recurse, so a hostile condition (`not not not ...` 100,000 times) must stop here, not overflow
+/// the stack. Real conditions nest a few levels.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// `(` and `not` currently open.
+    depth: usize,
 }
 
 impl Parser {
@@ -129,6 +140,23 @@ impl Parser {
             .cloned()
             .ok_or("the condition ends too early")?;
         self.at += 1;
+        let nests = matches!(&token, Token::Open) || matches!(&token, Token::Word(w) if w == "not");
+        if nests {
+            if self.depth == MAX_DEPTH {
+                return Err(format!(
+                    "the condition nests `(` and `not` more than {MAX_DEPTH} levels deep; simplify it"
+                ));
+            }
+            self.depth += 1;
+        }
+        let expr = self.unary_after(token);
+        if nests {
+            self.depth -= 1;
+        }
+        expr
+    }
+
+    fn unary_after(&mut self, token: Token) -> Result<Expr, String> {
         match token {
             Token::Open => {
                 let inner = self.or()?;
@@ -198,6 +226,16 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_nesting_is_an_error_not_a_stack_overflow() {
+        let nots = format!("{}selection", "not ".repeat(100_000));
+        assert!(parse(&nots).unwrap_err().contains("more than 64 levels"));
+        let parens = format!("{}selection{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse(&parens).unwrap_err().contains("more than 64 levels"));
+        let fine = format!("{}selection{}", "(not ".repeat(32), ")".repeat(32));
+        assert!(parse(&fine).is_ok());
+    }
 
     fn name(n: &str) -> Expr {
         Expr::Name(n.into())

@@ -1,0 +1,90 @@
+//! Trail files are partly attacker-controlled. Any bytes as a trail file (gzip or not, any shape)
+//! must give events and errors, never a panic, a hang or unbounded memory; and the fast way
+//! through a `{"Records": [...]}` document must read exactly what the general reader reads.
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use trailgate::source::records::{for_each_record, head, Record};
+use trailgate::source::{check_record, read_bytes, ReadLimits, TrailFile};
+
+/// One scratch file per fuzzing process, so the input goes through the real open-and-decode path.
+fn scratch() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        std::env::temp_dir().join(format!("trailgate-fuzz-{}.json", std::process::id()))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    std::fs::write(scratch(), data).expect("the scratch file is writable");
+    let file = TrailFile {
+        name: Arc::from("fuzz.json"),
+        path: Some(scratch().clone()),
+    };
+    // A small limit keeps a gzip bomb in the corpus from using the fuzzer's memory.
+    let limits = ReadLimits {
+        max_file_bytes: 8 << 20,
+    };
+    let Ok((bytes, _)) = file.read_decoded(&limits) else {
+        return;
+    };
+    let general = read_bytes(&file.name, &bytes);
+
+    let mut fast: Vec<(usize, Result<Value, String>)> = Vec::new();
+    let walk = for_each_record(&file.name, &bytes, &mut |record| match record {
+        Record::Raw { text, origin } => {
+            let parsed = serde_json::from_str::<Value>(text.get());
+            let parsed = parsed.expect("a raw record is valid JSON");
+            if let Some(found) = head(text.get()) {
+                let field = |key: &str| parsed.get(key).and_then(Value::as_str);
+                assert_eq!(found.source, field("eventSource"));
+                assert_eq!(found.name, field("eventName"));
+                assert_eq!(found.account, field("recipientAccountId"));
+                assert_eq!(found.region, field("awsRegion"));
+                assert_eq!(found.time, field("eventTime"));
+            }
+            fast.push((origin.record, check_record(parsed)));
+        }
+        Record::Parsed(event) => fast.push((event.origin.record, Ok(event.value))),
+    });
+
+    let file_error =
+        |errors: &[trailgate::source::InputError]| errors.iter().any(|e| !e.is_record_error());
+    // The fast path may read more than the general reader (a record nested too deeply to parse
+    // is one record in error there, the whole file for the general reader), never less: it fails
+    // a file only when the general reader finds it broken too (a file error, or bad lines).
+    if file_error(&walk.errors) {
+        assert!(
+            !general.errors.is_empty(),
+            "the fast path fails a file the general reader reads:\nfast: {:?}\ngeneral: {:?}",
+            walk.errors,
+            general.errors
+        );
+    }
+    if file_error(&general.errors) || file_error(&walk.errors) {
+        return;
+    }
+    assert_eq!(walk.skipped, general.skipped);
+    let fast_events: Vec<(usize, &Value)> = fast
+        .iter()
+        .filter_map(|(record, r)| r.as_ref().ok().map(|v| (*record, v)))
+        .collect();
+    let general_events: Vec<(usize, &Value)> = general
+        .events
+        .iter()
+        .map(|e| (e.origin.record, &e.value))
+        .collect();
+    assert_eq!(fast_events, general_events, "different events");
+    let fast_failed = fast.iter().filter(|(_, r)| r.is_err()).count()
+        + walk.errors.iter().filter(|e| e.is_record_error()).count();
+    let general_failed = general
+        .errors
+        .iter()
+        .filter(|e| e.is_record_error())
+        .count();
+    assert_eq!(fast_failed, general_failed, "different record errors");
+});
