@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use trailgate::source::records::{for_each_record, head, Record};
-use trailgate::source::{check_record, read_bytes, ReadLimits, TrailFile};
+use trailgate::source::{check_record, read_bytes, walk_file, ReadLimits, TrailFile};
 
 /// One scratch file per fuzzing process, so the input goes through the real open-and-decode path.
 fn scratch() -> &'static PathBuf {
@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let file = TrailFile {
         name: Arc::from("fuzz.json"),
         path: Some(scratch().clone()),
+        remote: None,
     };
     // A small limit keeps a gzip bomb in the corpus from using the fuzzer's memory.
     let limits = ReadLimits {
@@ -33,6 +34,24 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let general = read_bytes(&file.name, &bytes);
+
+    // A plain {"Records": [...]} document cut as its bytes arrive (as files above 16 MiB are)
+    // gives exactly the records of reading it whole.
+    let records = |stream_above: usize| {
+        let mut out: Vec<(usize, String)> = Vec::new();
+        let mut parsed = false;
+        let (walk, _) = walk_file(&file, &limits, stream_above, &mut |record| match record {
+            Record::Raw { text, origin } => out.push((origin.record, text.get().to_string())),
+            Record::Parsed(_) => parsed = true,
+        });
+        (out, walk.errors.is_empty() && walk.skipped.is_none() && !parsed)
+    };
+    let (whole, plain) = records(usize::MAX);
+    if plain {
+        let (streamed, clean) = records(0);
+        assert!(clean, "streaming fails a document read cleanly whole");
+        assert_eq!(streamed, whole, "streaming cuts different records");
+    }
 
     let mut fast: Vec<(usize, Result<Value, String>)> = Vec::new();
     let walk = for_each_record(&file.name, &bytes, &mut |record| match record {

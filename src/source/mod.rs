@@ -4,6 +4,10 @@
 mod discover;
 mod read;
 pub mod records;
+#[cfg(feature = "s3")]
+pub mod s3;
+#[cfg(not(feature = "s3"))]
+#[path = "s3_disabled.rs"]
 pub mod s3;
 mod stream;
 

@@ -37,6 +37,7 @@ pub(super) fn read_file(path: &Path, limits: &ReadLimits) -> Result<(Vec<u8>, u6
 }
 
 /// Decodes bytes fetched from elsewhere (an S3 object) exactly as a file on disk.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
 pub(super) fn decode_slice(bytes: &[u8], limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> {
     decode(bytes, limits)
 }
