@@ -34,7 +34,7 @@ fn chromium() -> Option<String> {
         !ci,
         "chromium is not installed (apt-get install chromium, or set TRAILGATE_CHROMIUM): CI must test the HTML report in a browser"
     );
-    eprintln!("SKIPPED: chromium not found; the HTML report was not opened in a browser");
+    common::skipped("chromium not found; the HTML report was not opened in a browser (apt-get install chromium, or set TRAILGATE_CHROMIUM)");
     None
 }
 

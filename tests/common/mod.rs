@@ -57,6 +57,14 @@ pub fn rule_ids(document: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Says on standard error that a check was skipped and how to enable it. Written past the test
+/// harness's output capture (which only takes `print!`/`eprint!`), so that the line shows in a
+/// plain `cargo test` run even when the test passes.
+pub fn skipped(note: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {note}");
+}
+
 /// Whether this run is CI (`CI=true`), where every optional check must run.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
@@ -78,10 +86,10 @@ pub fn shared_dir(what: &str) -> Option<std::path::PathBuf> {
         "{} has no schemas/: set TRAILGATE_SHARED to the shared folder (CI must run {what})",
         dir.display()
     );
-    eprintln!(
-        "SKIPPED: {what}: {} has no schemas/; set TRAILGATE_SHARED to the shared folder to run it",
+    skipped(&format!(
+        "{what}: {} has no schemas/; set TRAILGATE_SHARED to the shared folder to run it",
         dir.display()
-    );
+    ));
     None
 }
 
@@ -152,7 +160,7 @@ pub fn assert_valid_junit(file: &std::path::Path) {
                 !in_ci(),
                 "xmllint is not installed (apt-get install libxml2-utils); CI must validate JUnit"
             );
-            eprintln!("note: xmllint not found, JUnit schema validation skipped");
+            skipped("xmllint not found, JUnit schema validation (apt-get install libxml2-utils)");
             return;
         }
         Err(err) => panic!("cannot run xmllint: {err}"),
@@ -182,10 +190,10 @@ pub fn corpus_dir() -> Option<std::path::PathBuf> {
             dir.display()
         );
     }
-    eprintln!(
-        "SKIPPED: the corpus is missing at {}; set TRAILGATE_CORPUS to run this test",
+    skipped(&format!(
+        "the corpus is missing at {}; set TRAILGATE_CORPUS to run this test",
         dir.display()
-    );
+    ));
     None
 }
 
@@ -237,7 +245,9 @@ pub fn render_gfm(markdown: &str) -> Option<String> {
                 !in_ci(),
                 "cmark-gfm is not installed (apt-get install cmark-gfm); CI must render Markdown"
             );
-            eprintln!("SKIPPED: cmark-gfm not found, Markdown rendering not checked");
+            skipped(
+                "cmark-gfm not found, Markdown rendering not checked (apt-get install cmark-gfm)",
+            );
             return None;
         }
         Err(err) => panic!("cannot run cmark-gfm: {err}"),

@@ -21,7 +21,8 @@ pub fn endpoint() -> Option<String> {
         !ci,
         "TRAILGATE_TEST_S3_ENDPOINT is not set: CI must run the S3 tests (.ci/run starts a moto server)"
     );
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED: set TRAILGATE_TEST_S3_ENDPOINT to an S3-compatible test server, e.g. `moto_server -H 127.0.0.1 -p 5055` and http://127.0.0.1:5055"
     );
     None
