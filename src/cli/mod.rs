@@ -834,6 +834,10 @@ fn run_list(
                         "event_names": r.selector.names,
                         "compliance": r.compliance,
                         "tags": r.tags,
+                        "attack": {
+                            "techniques": report::attack::technique_ids(&r.tags),
+                            "tactics": report::attack::rule_tactic_ids(&r.tags),
+                        },
                     })
                 })
                 .collect();

@@ -1,5 +1,6 @@
-//! docs/rules-catalog.md: every built-in rule, by pack, generated from the rule files
-//! (`trailgate rules list --format markdown`). A test keeps the committed copy current.
+//! docs/rules-catalog.md: every built-in rule, by pack, and their MITRE ATT&CK coverage,
+//! generated from the rule files (`trailgate rules list --format markdown`). A test keeps the
+//! committed copy current.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,6 +29,7 @@ pub fn markdown(rules: &[Rule]) -> String {
     for (pack, rules) in &by_pack {
         let _ = writeln!(out, "| [`{pack}`](#{}) | {} |", anchor(pack), rules.len());
     }
+    out.push_str("\nThe [ATT&CK coverage](#attck-coverage) table at the end lists the rules by tactic and technique.\n");
     for (pack, rules) in &by_pack {
         let _ = writeln!(out, "\n## {pack}\n");
         out.push_str("| id | severity | title | events | compliance |\n|---|---|---|---|---|\n");
@@ -59,6 +61,7 @@ pub fn markdown(rules: &[Rule]) -> String {
             );
         }
     }
+    out.push_str(&super::attack::coverage_markdown(rules));
     out
 }
 

@@ -2,6 +2,7 @@
 //! rules, never sort findings and never see threads. `audit.rs` computes the counts that the
 //! HTML and Markdown summaries share; `escape.rs` makes trail values inert in each format.
 
+pub mod attack;
 pub mod audit;
 pub mod catalog;
 mod csv;
