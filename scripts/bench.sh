@@ -2,11 +2,15 @@
 # Whole-process benchmark on one generated corpus, in one sitting:
 #   the inflate floor (decompress only, 1 and all threads), trailgate with the built-in packs,
 #   trailgate with the built-in packs plus the SigmaHQ CloudTrail rules, `zcat | jq` with one
-#   rule, and other tools when present (none are installed here by default).
+#   rule, and, when found on PATH, Suzaku, Chainsaw and rsigma with the same Sigma rules
+#   (docs/performance.md says how to install each; none is vendored here).
 # Prints a Markdown table: events/s, MB/s of decompressed JSON, peak RSS, ratios.
 #
 # Usage: scripts/bench.sh [EVENTS (default 1000000)] [CORPUS_DIR (default /tmp/trailgate-bench)]
-# Env: TRAILGATE_CORPUS (for the Sigma rules; default ../shared/corpus), THREADS (default: all)
+# Env: TRAILGATE_CORPUS (for the Sigma rules; default ../shared/corpus), THREADS (default: all),
+#      CHAINSAW_MAPPING (default: mappings/sigma-cloudtrail-logs-all.yml beside the chainsaw binary),
+#      BENCH_CARGO_ARGS (extra cargo build arguments, e.g. --no-default-features: no S3 client,
+#      which local scans do not use, and a much shorter first build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events="${1:-1000000}"
@@ -15,7 +19,8 @@ sigma="${TRAILGATE_CORPUS:-../shared/corpus}/sigma/rules"
 threads="${THREADS:-0}"
 cores=$(nproc)
 
-cargo build --release --quiet --bin trailgate --example generate_trails --example inflate_floor
+# shellcheck disable=SC2086 # BENCH_CARGO_ARGS is a list of arguments
+cargo build --release --quiet ${BENCH_CARGO_ARGS:-} --bin trailgate --example generate_trails --example inflate_floor
 bin=target/release
 
 if [ ! -f "$dir.manifest.json" ] || [ "$(python3 -c "import json;print(json.load(open('$dir.manifest.json'))['events'])")" != "$events" ]; then
@@ -48,9 +53,35 @@ fi
 results+=("$(measure "trailgate-one-rule" "$bin/trailgate" scan --rules rules/aws/threats/aws-cloudtrail-stopped-or-deleted.yaml --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
 jq_rule='.Records[] | select(.eventSource == "cloudtrail.amazonaws.com" and (.eventName == "StopLogging" or .eventName == "DeleteTrail"))'
 results+=("$(measure "zcat-jq-one-rule" bash -c "find '$dir' -name '*.json.gz' -not -path '*CloudTrail-Digest*' -print0 | xargs -0 zcat | jq -c '$jq_rule'")")
-for tool in suzaku chainsaw rsigma; do
-  command -v "$tool" >/dev/null 2>&1 && echo "note: $tool is installed but not wired into this script" >&2
-done
+
+# Other Sigma engines with the same rules. Each reads the input its own way: Suzaku the gzipped
+# trail files; Chainsaw and rsigma cannot read gzip, so they get decompressed copies made once
+# (not timed; their rows leave out decompression, which the floor row measures).
+trail_files() { find "$dir" -name '*.json.gz' -not -path '*CloudTrail-Digest*' -print0 | sort -z; }
+if [ -d "$sigma" ] && command -v suzaku >/dev/null 2>&1; then
+  results+=("$(measure "suzaku-sigma" suzaku aws-ct-timeline -d "$dir" -r "$sigma" -o /tmp/bench-suzaku.csv -C -q -K -T -N)")
+fi
+if [ -d "$sigma" ] && command -v chainsaw >/dev/null 2>&1; then
+  mapping="${CHAINSAW_MAPPING:-$(dirname "$(readlink -f "$(command -v chainsaw)")")/mappings/sigma-cloudtrail-logs-all.yml}"
+  if [ -f "$mapping" ]; then
+    if [ ! -f "$dir.plain/.done" ]; then
+      rm -rf "$dir.plain"; mkdir -p "$dir.plain"
+      trail_files | while IFS= read -r -d '' f; do zcat "$f" > "$dir.plain/$(basename "$f" .gz)"; done
+      touch "$dir.plain/.done"
+    fi
+    results+=("$(measure "chainsaw-sigma-unzipped" chainsaw hunt "$dir.plain" -s "$sigma" --mapping "$mapping" --json -q -o /tmp/bench-chainsaw.json)")
+  else
+    echo "note: chainsaw found but not its CloudTrail mapping ($mapping); set CHAINSAW_MAPPING" >&2
+  fi
+fi
+if [ -d "$sigma" ] && command -v rsigma >/dev/null 2>&1; then
+  # rsigma evaluates NDJSON events: the trail's records, one a line.
+  if [ ! -f "$dir.ndjson" ]; then
+    trail_files | xargs -0 zcat | jq -c '.Records[]' > "$dir.ndjson.tmp"
+    mv "$dir.ndjson.tmp" "$dir.ndjson"
+  fi
+  results+=("$(measure "rsigma-sigma-ndjson" bash -c "rsigma engine eval -r '$sigma' < '$dir.ndjson' > /tmp/bench-rsigma.out")")
+fi
 
 python3 - "$events" "$bytes" "$files" "$cores" "${results[@]}" <<'PY'
 import sys

@@ -358,23 +358,98 @@ fn nesting_100000_levels_deep_is_an_error_not_a_stack_overflow() {
 }
 
 #[test]
-fn a_100_mb_string_in_one_record_is_read() {
+fn a_100_mb_string_in_one_record_is_refused_unless_the_record_limit_is_raised() {
     let dir = tempfile::tempdir().unwrap();
     let mut record = seed_record();
     record["requestParameters"]["userData"] = Value::String("A".repeat(100 << 20));
     let big = write(
         &dir,
         "big-string.json",
-        serde_json::to_vec(&json!({"Records": [record]})).unwrap(),
+        serde_json::to_vec(&json!({"Records": [record, seed_record()]})).unwrap(),
     );
-    let run = trailgate(&["scan", "--format", "json", &big]);
+    // Refused as soon as it passes 2 MiB; the record after it is scanned.
+    let doc = scan_with(
+        &big,
+        "the record is larger than 2097152 bytes; raise the limit with --max-record-size if it is genuine",
+        Some(0),
+    );
+    assert_eq!(doc["summary"]["records_failed"], 1, "{:#}", doc["summary"]);
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["file"] == big.as_str() && f["record"] == 1));
+
+    let run = trailgate(&[
+        "scan",
+        "--format",
+        "json",
+        "--max-record-size",
+        "128M",
+        &big,
+    ]);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["errors"].as_array().unwrap().len(), 0, "{}", run.stderr);
-    assert_eq!(doc["summary"]["events"], 1);
+    assert_eq!(doc["summary"]["events"], 2);
     assert_eq!(
         doc["findings"].as_array().unwrap().len(),
-        common::SEED_FINDINGS
+        2 * common::SEED_FINDINGS
     );
+}
+
+#[test]
+fn a_record_over_the_limit_in_a_file_read_whole_names_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut record = seed_record();
+    record["requestParameters"]["userData"] = Value::String("A".repeat(4 << 10));
+    let seed = seed_record().to_string();
+    let record = record.to_string();
+    let limit = ["--max-record-size", "4K"];
+    let cases = [
+        (
+            "records.json",
+            format!(r#"{{"Records":[{seed},{record},{seed}]}}"#),
+            Some(1),
+            None,
+        ),
+        (
+            "array.json",
+            format!("[{seed},{record},{seed}]"),
+            Some(1),
+            None,
+        ),
+        (
+            "lines.jsonl",
+            format!("{seed}\n{record}\n{seed}\n"),
+            Some(1),
+            Some(2),
+        ),
+    ];
+    for (name, text, record, line) in cases {
+        let path = write(&dir, name, text);
+        let run = trailgate(&["scan", "--format", "json", limit[0], limit[1], &path]);
+        assert_eq!(run.code, 3, "{}", run.stdout);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let errors = doc["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{name}: {errors:#?}");
+        assert_eq!(
+            errors[0]["record"].as_u64(),
+            record.map(|r: u64| r),
+            "{name}"
+        );
+        assert_eq!(errors[0]["line"].as_u64(), line, "{name}");
+        assert_eq!(
+            errors[0]["message"],
+            "the record is larger than 4096 bytes; raise the limit with --max-record-size if it is genuine"
+        );
+        assert_eq!(doc["summary"]["events"], 2, "{name}");
+        assert_eq!(doc["summary"]["records_failed"], 1, "{name}");
+        assert_eq!(
+            doc["findings"].as_array().unwrap().len(),
+            2 * common::SEED_FINDINGS,
+            "{name}"
+        );
+    }
 }
 
 #[test]

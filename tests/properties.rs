@@ -94,11 +94,21 @@ fn event(calls: &'static [(String, String)]) -> impl Strategy<Value = Value> {
 }
 
 fn run(dir: &std::path::Path, reference: bool, scope: &Scope) -> ScanResult {
+    run_within(dir, reference, scope, &ScanOptions::default())
+}
+
+/// `run` with other options (limits, streaming) as in `base`.
+fn run_within(
+    dir: &std::path::Path,
+    reference: bool,
+    scope: &Scope,
+    base: &ScanOptions,
+) -> ScanResult {
     let options = ScanOptions {
         reference,
         threads: 1,
         scope: scope.clone(),
-        ..ScanOptions::default()
+        ..base.clone()
     };
     scan(
         rules(),
@@ -132,6 +142,34 @@ proptest! {
         let reference = run(dir.path(), true, &scope);
         prop_assert_eq!(summary(&fast), summary(&reference));
         prop_assert_eq!(fast.stats.events_read, events.len());
+    }
+
+    #[test]
+    fn the_record_limit_refuses_the_same_records_on_every_path(
+        events in prop::collection::vec(event(calls()), 1..12),
+        limit in 250u64..900,
+        lines in any::<bool>(),
+        streamed in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let text = if lines {
+            events.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
+        } else {
+            json!({"Records": events}).to_string()
+        };
+        std::fs::write(dir.path().join("t.json"), text).unwrap();
+        let limits = ScanOptions {
+            limits: trailgate::source::ReadLimits { max_record_bytes: limit, ..Default::default() },
+            stream_above: streamed.then_some(0),
+            ..ScanOptions::default()
+        };
+        let scope = Scope::default();
+        let fast = run_within(dir.path(), false, &scope, &limits);
+        let reference = run_within(dir.path(), true, &scope, &limits);
+        prop_assert_eq!(summary(&fast), summary(&reference));
+        let refused = events.iter().filter(|e| e.to_string().len() as u64 > limit).count();
+        prop_assert_eq!(fast.stats.records_failed, refused);
+        prop_assert_eq!(fast.stats.events_read + refused, events.len());
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use trailgate::engine::{scan, scan_streaming, RuleSet, ScanOptions, ScanResult};
 use trailgate::rule::load::{builtin_files, compile_files, read_paths};
-use trailgate::source::{discover, Input};
+use trailgate::source::{discover, Input, ReadLimits};
 
 fn run(rules: &RuleSet, inputs: &[Input], reference: bool, threads: usize) -> ScanResult {
     let options = ScanOptions {
@@ -100,6 +100,67 @@ fn fast_path_equals_reference_path() {
         &outcome(&reference),
         "streamed within files",
     );
+}
+
+/// A record limit below the size of many records refuses the same records, in the same places,
+/// with the same messages, whether files are read whole, cut into records as they arrive, or
+/// parsed whole by the reference path; and everything else is found as without the limit.
+#[test]
+fn the_record_limit_refuses_the_same_records_on_every_path() {
+    let corpus = tempfile::tempdir().unwrap();
+    trailgate::generate::generate(corpus.path(), 3_000, 13, 300).unwrap();
+    let rules = RuleSet::new(compile_files(&builtin_files()).expect("rules compile"));
+    let inputs = vec![
+        Input::Path("fixtures".into()),
+        Input::Path(corpus.path().to_path_buf()),
+    ];
+    let with = |reference: bool, stream_above: Option<usize>| {
+        let options = ScanOptions {
+            threads: 2,
+            reference,
+            stream_above,
+            limits: ReadLimits {
+                max_record_bytes: 1_400,
+                ..ReadLimits::default()
+            },
+            ..ScanOptions::default()
+        };
+        scan(&rules, discover(&inputs), &options)
+    };
+    let reference = with(true, None);
+    let refused = reference
+        .errors
+        .iter()
+        .filter(|e| {
+            e.message
+                .starts_with("the record is larger than 1400 bytes")
+        })
+        .count();
+    assert!(
+        refused > 100 && reference.stats.events > 1_000,
+        "the limit splits the records: {refused} refused, {} read",
+        reference.stats.events
+    );
+    assert_same(&outcome(&with(false, None)), &outcome(&reference), "whole");
+    // Streamed, broken files fail at the same places though worded per record (as above); the
+    // refused records are the same record errors.
+    let mut streamed = with(false, Some(0));
+    let file_errors = |result: &ScanResult| -> Vec<String> {
+        let errors = result.errors.iter().filter(|e| !e.is_record_error());
+        errors.map(|e| e.file.to_string()).collect()
+    };
+    assert_eq!(file_errors(&streamed), file_errors(&reference), "streamed");
+    let record_errors = |result: &ScanResult| -> Vec<String> {
+        let errors = result.errors.iter().filter(|e| e.is_record_error());
+        errors.map(|e| format!("{e:?}")).collect()
+    };
+    assert_eq!(
+        record_errors(&streamed),
+        record_errors(&reference),
+        "streamed"
+    );
+    streamed.errors = reference.errors.clone();
+    assert_same(&outcome(&streamed), &outcome(&reference), "streamed");
 }
 
 /// `scan_streaming` hands out, file by file and in report order, exactly the findings `scan`

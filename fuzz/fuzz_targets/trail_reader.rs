@@ -8,8 +8,8 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use trailgate::source::records::{for_each_record, head, Record};
-use trailgate::source::{check_record, read_bytes, walk_file, ReadLimits, TrailFile};
+use trailgate::source::records::{for_each_record_within, head, Record};
+use trailgate::source::{check_record, read_bytes_within, walk_file, ReadLimits, TrailFile};
 
 /// One scratch file per fuzzing process, so the input goes through the real open-and-decode path.
 fn scratch() -> &'static PathBuf {
@@ -26,14 +26,16 @@ fuzz_target!(|data: &[u8]| {
         path: Some(scratch().clone()),
         remote: None,
     };
-    // A small limit keeps a gzip bomb in the corpus from using the fuzzer's memory.
+    // A small file limit keeps a gzip bomb in the corpus from using the fuzzer's memory; a small
+    // record limit puts records on both sides of it.
     let limits = ReadLimits {
         max_file_bytes: 8 << 20,
+        max_record_bytes: 512,
     };
     let Ok((bytes, _)) = file.read_decoded(&limits) else {
         return;
     };
-    let general = read_bytes(&file.name, &bytes);
+    let general = read_bytes_within(&file.name, &bytes, limits.max_record_bytes);
 
     // A plain {"Records": [...]} document cut as its bytes arrive (as files above 16 MiB are)
     // gives exactly the records of reading it whole.
@@ -42,9 +44,13 @@ fuzz_target!(|data: &[u8]| {
         let mut parsed = false;
         let (walk, _) = walk_file(&file, &limits, stream_above, &mut |record| match record {
             Record::Raw { text, origin } => out.push((origin.record, text.get().to_string())),
+            Record::Refused(error) => out.push((error.record.unwrap_or(usize::MAX), error.message)),
             Record::Parsed(_) => parsed = true,
         });
-        (out, walk.errors.is_empty() && walk.skipped.is_none() && !parsed)
+        (
+            out,
+            walk.errors.is_empty() && walk.skipped.is_none() && !parsed,
+        )
     };
     let (whole, plain) = records(usize::MAX);
     if plain {
@@ -54,7 +60,8 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let mut fast: Vec<(usize, Result<Value, String>)> = Vec::new();
-    let walk = for_each_record(&file.name, &bytes, &mut |record| match record {
+    let max_record = limits.max_record_bytes;
+    let walk = for_each_record_within(&file.name, &bytes, max_record, &mut |record| match record {
         Record::Raw { text, origin } => {
             let parsed = serde_json::from_str::<Value>(text.get());
             let parsed = parsed.expect("a raw record is valid JSON");
@@ -67,6 +74,9 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(found.time, field("eventTime"));
             }
             fast.push((origin.record, check_record(parsed)));
+        }
+        Record::Refused(error) => {
+            fast.push((error.record.unwrap_or(usize::MAX), Err(error.message)))
         }
         Record::Parsed(event) => fast.push((event.origin.record, Ok(event.value))),
     });

@@ -163,6 +163,10 @@ pub struct ScanArgs {
     /// Largest decoded size of one trail file, e.g. 512M or 4G; bigger files are reported as errors
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_file_size: u64,
+    /// Largest size of one record (one event's JSON text, one JSON Lines line), e.g. 16M; bigger
+    /// records are refused unread and reported, the rest of the file is scanned
+    #[arg(long, value_name = "SIZE", default_value = "2M", value_parser = parse_size)]
+    pub max_record_size: u64,
     /// When to colour text output
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,

@@ -298,6 +298,7 @@ fn run_scan(
         threads: args.threads,
         limits: ReadLimits {
             max_file_bytes: args.max_file_size,
+            max_record_bytes: args.max_record_size,
         },
         scope,
         keep_events: destinations.iter().any(|d| d.format.shows_events()),

@@ -652,6 +652,7 @@ fn scan_file(
                     }
                 }
             }
+            Record::Refused(error) => record_errors.push(error),
             Record::Parsed(event) => {
                 events += 1;
                 evaluate(

@@ -17,7 +17,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use discover::{discover, Discovery};
-pub use read::{check_record, json_reason, read_bytes, ReadLimits};
+pub use read::{
+    check_record, json_reason, read_bytes, read_bytes_within, record_too_large, ReadLimits,
+    DEFAULT_MAX_RECORD_BYTES,
+};
 pub use stream::{walk_file, STREAM_ABOVE};
 
 /// What the user asked to scan.
@@ -159,7 +162,7 @@ impl TrailFile {
         let raw = self.read_decoded(limits);
         match raw {
             Ok((bytes, on_disk)) => {
-                let mut contents = read_bytes(&self.name, &bytes);
+                let mut contents = read_bytes_within(&self.name, &bytes, limits.max_record_bytes);
                 contents.bytes = on_disk;
                 contents
             }

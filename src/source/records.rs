@@ -1,7 +1,8 @@
 //! Walking the records of a decoded trail file without building a JSON tree for each: for the
 //! usual `{"Records": [...]}` document every record comes out as its validated raw JSON text, so
 //! the engine can decide from `eventSource`/`eventName` alone whether any rule could match before
-//! it parses the record. Other shapes go through `read_bytes` and come out parsed.
+//! it parses the record. Other shapes go through the general reader (`read.rs`) and come out
+//! parsed, one at a time.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,7 +10,9 @@ use std::sync::Arc;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::read::{json_reason, read_bytes, DUPLICATE_RECORDS};
+use super::read::{
+    each_event_within, json_reason, record_too_large, DEFAULT_MAX_RECORD_BYTES, DUPLICATE_RECORDS,
+};
 use super::{Event, InputError, Origin, SkipReason};
 
 /// One record, as the engine receives it.
@@ -18,6 +21,10 @@ pub enum Record<'a> {
     Raw { text: &'a RawValue, origin: Origin },
     /// A record read through the general path (other shapes, envelopes unwrapped).
     Parsed(Event),
+    /// A record of a `{"Records": [...]}` document refused unparsed, in its place among the
+    /// others: it is larger than the record limit. (The general reader's record errors are in
+    /// `Walk::errors`.)
+    Refused(InputError),
 }
 
 /// What walking a file found besides its records.
@@ -27,8 +34,20 @@ pub struct Walk {
     pub skipped: Option<SkipReason>,
 }
 
-/// Calls `each` for every record of the decoded file `bytes`, in order.
+/// Calls `each` for every record of the decoded file `bytes`, in order, within the default
+/// record limit.
 pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Record<'_>)) -> Walk {
+    for_each_record_within(name, bytes, DEFAULT_MAX_RECORD_BYTES, each)
+}
+
+/// Calls `each` for every record of the decoded file `bytes`, in order; a record longer than
+/// `max_record` bytes comes out as `Record::Refused`, never parsed.
+pub fn for_each_record_within(
+    name: &Arc<str>,
+    bytes: &[u8],
+    max_record: u64,
+    each: &mut dyn FnMut(Record<'_>),
+) -> Walk {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // `zcat *.json.gz > all.jsonl` gives JSON Lines of `Records` documents: the general reader
     // reads those line by line. A second `"Records"` anywhere sends the file there (at worst a
@@ -45,6 +64,7 @@ pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Recor
                 name,
                 each: &mut *each,
                 count: &mut count,
+                max_record,
             })
             .and_then(|()| deserializer.end());
         let mut walk = Walk::default();
@@ -71,14 +91,11 @@ pub fn for_each_record(name: &Arc<str>, bytes: &[u8], each: &mut dyn FnMut(Recor
         }
         return walk;
     }
-    let contents = read_bytes(name, bytes);
-    for event in contents.events {
-        each(Record::Parsed(event));
-    }
-    Walk {
-        errors: contents.errors,
-        skipped: contents.skipped,
-    }
+    // Other shapes: events handed on as they are read, so that at most one is held.
+    let (errors, skipped) = each_event_within(name, bytes, max_record, &mut |event| {
+        each(Record::Parsed(event))
+    });
+    Walk { errors, skipped }
 }
 
 /// `{"Records":` after optional whitespace: the shape CloudTrail writes to S3.
@@ -102,6 +119,7 @@ struct Document<'n, 'e, 'f> {
     name: &'n Arc<str>,
     each: &'e mut dyn FnMut(Record<'_>),
     count: &'f mut usize,
+    max_record: u64,
 }
 
 impl<'de> Visitor<'de> for Document<'_, '_, '_> {
@@ -125,6 +143,7 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
                     name: self.name,
                     each: &mut *self.each,
                     count: &mut *self.count,
+                    max_record: self.max_record,
                 })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -138,6 +157,7 @@ struct RecordsSeed<'n, 'e, 'f> {
     name: &'n Arc<str>,
     each: &'e mut dyn FnMut(Record<'_>),
     count: &'f mut usize,
+    max_record: u64,
 }
 
 impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_, '_> {
@@ -163,7 +183,16 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_, '_> {
                 line: None,
             };
             *self.count += 1;
-            (self.each)(Record::Raw { text, origin });
+            if text.get().len() as u64 > self.max_record {
+                (self.each)(Record::Refused(InputError {
+                    file: origin.file,
+                    record: Some(origin.record),
+                    line: None,
+                    message: record_too_large(self.max_record),
+                }));
+            } else {
+                (self.each)(Record::Raw { text, origin });
+            }
         }
         Ok(())
     }
@@ -297,6 +326,7 @@ fn skip_value(bytes: &[u8], mut i: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::read_bytes;
 
     fn walk(text: &str) -> (Vec<String>, Walk) {
         let mut seen = Vec::new();
@@ -309,6 +339,9 @@ mod tests {
                 }
                 Record::Parsed(event) => {
                     seen.push(format!("parsed {} {}", event.origin.record, event.value))
+                }
+                Record::Refused(error) => {
+                    seen.push(format!("refused {:?} {}", error.record, error.message))
                 }
             },
         );
