@@ -88,12 +88,12 @@ pub(super) struct Decoded<'a> {
 
 impl Decoded<'_> {
     /// Bytes read from disk so far (compressed, for gzip).
-    pub fn on_disk(&self) -> u64 {
+    pub(super) fn on_disk(&self) -> u64 {
         self.on_disk.get()
     }
 
     /// Why reading the decoded stream failed.
-    pub fn read_error(&self, err: &std::io::Error) -> String {
+    pub(super) fn read_error(&self, err: &std::io::Error) -> String {
         if self.gzip {
             format!(
                 "cannot decompress gzip: {} (the file is truncated or corrupt)",
@@ -104,7 +104,7 @@ impl Decoded<'_> {
         }
     }
 
-    pub fn too_large(&self, limit: u64) -> String {
+    pub(super) fn too_large(&self, limit: u64) -> String {
         format!(
             "the file is larger than {limit} bytes{}; raise the limit with --max-file-size if it is genuine",
             if self.gzip { " once decompressed" } else { "" }
@@ -199,12 +199,12 @@ pub fn read_bytes_within(name: &Arc<str>, bytes: &[u8], max_record: u64) -> File
 
 /// What reading a file found besides its events: its errors (file and record errors, in order)
 /// and whether it was passed over.
-pub type Rest = (Vec<InputError>, Option<SkipReason>);
+pub(super) type Rest = (Vec<InputError>, Option<SkipReason>);
 
 /// `read_bytes_within`, handing each event to `emit` as soon as it is read rather than holding
 /// them all: memory holds the decoded file and one event's tree (or a document within the record
 /// limit, parsed whole).
-pub fn each_event_within(
+pub(super) fn each_event_within(
     name: &Arc<str>,
     bytes: &[u8],
     max_record: u64,
