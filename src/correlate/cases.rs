@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{evaluate_all, extract, SignalTable};
+use super::collect::{Collector, Routes};
+use super::{evaluate_all, SignalTable};
 use crate::engine::eval::matches;
 use crate::rule::collection::Loaded;
 use crate::rule::Rule;
@@ -32,30 +33,23 @@ pub fn rule_matches(rule: &Rule, event: &Value) -> bool {
 /// The signal tables that `events` give every correlation (events are named `file`, record =
 /// position in the list).
 pub fn signals(loaded: &Loaded, events: &[Value], file: &str) -> BTreeMap<String, SignalTable> {
-    let rules: BTreeMap<&str, &Rule> = loaded.rules.iter().map(|r| (r.id.as_str(), r)).collect();
-    let mut tables: BTreeMap<String, SignalTable> = BTreeMap::new();
+    let routes = Routes::new(&loaded.correlations);
+    let mut collector = Collector::default();
     for (record, event) in events.iter().enumerate() {
-        for correlation in &loaded.correlations {
-            for (q, input) in correlation.inputs.iter().enumerate() {
-                if input.chained {
-                    continue;
-                }
-                let Some(rule) = rules.get(input.id.as_str()) else {
-                    continue;
-                };
-                if !rule_matches(rule, event) {
-                    continue;
-                }
-                if let Ok(signal) = extract::signal(correlation, q, event, file, record as u64) {
-                    tables
-                        .entry(correlation.id.clone())
-                        .or_default()
-                        .add(signal, correlation.inputs.len());
-                }
+        for rule in loaded.rules.iter().filter(|r| routes.feeds(&r.id)) {
+            if rule_matches(rule, event) {
+                collector.observe(
+                    &loaded.correlations,
+                    &routes,
+                    &rule.id,
+                    event,
+                    file,
+                    record as u64,
+                );
             }
         }
     }
-    tables
+    collector.tables
 }
 
 /// Runs every correlation test case, in correlation order.

@@ -5,7 +5,9 @@
 //! depends on the order signals arrive in. Semantics: docs/correlations.md.
 
 pub mod cases;
+pub mod collect;
 pub mod extract;
+pub mod render;
 pub mod table;
 pub mod window;
 
