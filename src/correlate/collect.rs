@@ -98,3 +98,115 @@ impl Collector {
         }
     }
 }
+
+/// One bucket of one group of one correlation, as it travels between machines (a JSON Lines
+/// report's signal records): adding every record of every shard to an empty collector gives the
+/// state of one scan over all of them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignalRecord {
+    pub correlation: String,
+    pub group: Vec<String>,
+    pub second: super::table::Second,
+    #[serde(flatten)]
+    pub bucket: super::table::Bucket,
+}
+
+impl Collector {
+    /// The state as records, in (correlation, group, second) order.
+    pub fn records(&self) -> impl Iterator<Item = SignalRecord> + '_ {
+        self.tables.iter().flat_map(|(id, table)| {
+            table.groups.iter().flat_map(move |(group, timeline)| {
+                timeline.iter().map(move |(second, bucket)| SignalRecord {
+                    correlation: id.clone(),
+                    group: group.clone(),
+                    second: *second,
+                    bucket: bucket.clone(),
+                })
+            })
+        })
+    }
+
+    /// Adds one record (from this scan or another shard's report).
+    pub fn absorb(&mut self, record: SignalRecord) {
+        let mut table = SignalTable::default();
+        table
+            .groups
+            .entry(record.group)
+            .or_default()
+            .insert(record.second, record.bucket);
+        self.tables
+            .entry(record.correlation)
+            .or_default()
+            .merge(table);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::correlation::{CountCondition, FieldSource, GroupField, Input, Kind};
+    use crate::rule::path::Path;
+    use crate::rule::{Severity, Template};
+    use serde_json::json;
+
+    fn correlation() -> Correlation {
+        Correlation {
+            id: "c".into(),
+            title: "C".into(),
+            severity: Severity::High,
+            description: String::new(),
+            references: Vec::new(),
+            tags: Vec::new(),
+            kind: Kind::EventCount,
+            inputs: vec![Input {
+                id: "r".into(),
+                chained: false,
+                written: "r".into(),
+                generate: true,
+            }],
+            group_by: vec![GroupField {
+                name: "sourceIPAddress".into(),
+                sources: vec![FieldSource::Event(Path::from_names(&["sourceIPAddress"]))],
+            }],
+            timespan: 60,
+            condition: CountCondition::at_least(2),
+            message: Template::literal("C"),
+            file: String::new(),
+            line: 1,
+            pack: String::new(),
+            sigma: None,
+        }
+    }
+
+    #[test]
+    fn shards_travel_as_records_and_merge_into_one_scan() {
+        let correlations = [correlation()];
+        let routes = Routes::new(&correlations);
+        assert!(routes.feeds("r") && !routes.feeds("other"));
+        let event = |t: u32, ip: &str| json!({"eventTime": format!("2024-01-01T00:00:{t:02}Z"), "sourceIPAddress": ip, "eventID": format!("{ip}{t}")});
+        let events = [
+            event(1, "a"),
+            event(2, "a"),
+            event(2, "b"),
+            json!({"sourceIPAddress": "a"}),
+            json!({"eventTime": "2024-01-01T00:00:09Z"}),
+        ];
+        let mut whole = Collector::default();
+        let mut shards = [Collector::default(), Collector::default()];
+        for (i, e) in events.iter().enumerate() {
+            whole.observe(&correlations, &routes, "r", e, "f", i as u64);
+            shards[i % 2].observe(&correlations, &routes, "r", e, "f", i as u64);
+        }
+        assert_eq!(whole.dropped["c"]["no eventTime"], 1);
+        assert_eq!(whole.dropped["c"]["no sourceIPAddress"], 1);
+        let mut merged = Collector::default();
+        for shard in &shards {
+            for record in shard.records() {
+                let text = serde_json::to_string(&record).unwrap();
+                merged.absorb(serde_json::from_str(&text).unwrap());
+            }
+        }
+        merged.dropped = whole.dropped.clone();
+        assert_eq!(merged, whole);
+    }
+}
