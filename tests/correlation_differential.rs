@@ -89,6 +89,7 @@ fn correlation(
         severity: Severity::High,
         description: String::new(),
         references: Vec::new(),
+        compliance: Default::default(),
         tags: Vec::new(),
         kind: match kind {
             "event_count" => Kind::EventCount,

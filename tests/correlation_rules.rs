@@ -303,3 +303,61 @@ tests:
     let e = errors(&[file("failed.yaml", failed), file("spraying.yaml", &bad)]);
     assert!(e[0].message.contains("`{userName}` is neither"), "{e:#?}");
 }
+
+/// The correlation pack that becomes built-in once scans evaluate correlations: it loads with
+/// the built-in rules it refers to, the schema accepts it, and every case passes.
+#[test]
+fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/correlations/packs");
+    let (mut files, errors) = trailgate::rule::load::read_paths(&[dir]);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let validator = jsonschema::draft7::new(&trailgate::rule::schema::rule_schema()).unwrap();
+    for file in &files {
+        let value: Value = serde_saphyr::from_str(&file.text).unwrap();
+        let problems: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(problems.is_empty(), "{}: {problems:#?}", file.name);
+    }
+    let pack = files.len();
+    files.extend(trailgate::rule::load::builtin_files());
+    let loaded = load(&files);
+    assert_eq!(
+        loaded.correlations.len(),
+        pack - 2,
+        "two helper rules, the rest correlations"
+    );
+    let results = cases::run(&loaded);
+    let failed: Vec<_> = results.iter().filter(|r| r.failure.is_some()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(results.len() >= 2 * loaded.correlations.len());
+    for correlation in &loaded.correlations {
+        let cases = &loaded.correlation_tests[&correlation.id];
+        assert!(
+            cases.iter().any(|c| c.expect_finding) && cases.iter().any(|c| !c.expect_finding),
+            "{}",
+            correlation.id
+        );
+    }
+    // the helper rules pass their own cases and feed only their correlations
+    let helpers: Vec<_> = loaded
+        .rules
+        .iter()
+        .filter(|r| r.file.contains("fixtures/correlations/packs"))
+        .cloned()
+        .collect();
+    assert_eq!(helpers.len(), 2);
+    for result in trailgate::verify::run(&helpers) {
+        assert_eq!(result.failed(), 0, "{result:#?}");
+    }
+    let quiet = loaded.quiet_ids();
+    assert!(
+        quiet.contains("aws-console-login-succeeded")
+            && quiet.contains("aws-secretsmanager-secret-read")
+    );
+    assert!(
+        !quiet.contains("aws-console-brute-force") && !quiet.contains("aws-console-login-failed"),
+        "{quiet:?}"
+    );
+}

@@ -156,6 +156,7 @@ mod tests {
             severity: Severity::High,
             description: String::new(),
             references: Vec::new(),
+            compliance: Default::default(),
             tags: Vec::new(),
             kind: Kind::EventCount,
             inputs: vec![Input {

@@ -19,6 +19,8 @@ pub struct Correlation {
     pub severity: Severity,
     pub description: String,
     pub references: Vec<String>,
+    /// Framework name to control ids, as for per-event rules.
+    pub compliance: std::collections::BTreeMap<String, Vec<String>>,
     pub tags: Vec<String>,
     pub kind: Kind,
     /// The rules (or correlations) whose matches are counted, in the order written

@@ -36,6 +36,10 @@ pub struct CorrelationRuleSpec {
     /// Links for the reader.
     #[serde(default)]
     pub references: Vec<String>,
+    /// Compliance framework to control id(s), as for per-event rules.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, super::spec::OneOrMany<String>>")]
+    pub compliance: std::collections::BTreeMap<String, super::spec::OneOrMany<String>>,
     /// Free-form labels.
     #[serde(default)]
     pub tags: Vec<String>,
@@ -436,6 +440,11 @@ pub fn draft(file: &RuleFile) -> Result<(Draft, Vec<CorrelationTest>), Vec<RuleE
                     .trim()
                     .to_string(),
                 references: spec.references.clone(),
+                compliance: spec
+                    .compliance
+                    .iter()
+                    .map(|(framework, ids)| (framework.clone(), ids.0.clone()))
+                    .collect(),
                 tags: spec.tags.clone(),
                 kind,
                 inputs: Vec::new(),

@@ -356,6 +356,7 @@ pub fn draft(file: &RuleFile) -> Result<Draft, Vec<RuleError>> {
                 .trim()
                 .to_string(),
             references: strings(doc.get("references")),
+            compliance: Default::default(),
             tags,
             kind: kind.unwrap_or(Kind::EventCount),
             inputs: Vec::new(),
