@@ -2,12 +2,15 @@
 //! condition AST the engine evaluates.
 
 pub mod cidr;
+pub mod collection;
 pub mod compile;
 pub mod condition;
+pub mod correlation;
 pub mod error;
 pub mod file;
 pub mod filter;
 pub mod load;
+pub mod native_correlation;
 pub mod path;
 pub mod schema;
 pub mod severity;

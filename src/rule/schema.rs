@@ -14,9 +14,20 @@ pub const SCHEMA_PATH: &str = "docs/rule.schema.json";
 
 /// The schema of a rule file (JSON Schema draft-07, understood by yaml-language-server).
 pub fn rule_schema() -> Value {
-    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let schema = generator.into_root_schema_for::<RuleSpec>();
-    let mut value = schema.to_value();
+    let mut generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    // A rule file holds a per-event rule or a correlation rule (docs/correlations.md).
+    let rule = generator.subschema_for::<RuleSpec>().to_value();
+    let correlation = generator
+        .subschema_for::<super::native_correlation::CorrelationRuleSpec>()
+        .to_value();
+    let definitions: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    let mut value = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "trailgate rule",
+        "description": "A trailgate rule file: a per-event rule (docs/rules.md) or a correlation rule (docs/correlations.md).",
+        "oneOf": [rule, correlation],
+        "definitions": definitions,
+    });
     if let Some(object) = value.as_object_mut() {
         object.insert(
             "$id".into(),

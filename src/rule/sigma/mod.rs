@@ -5,6 +5,8 @@
 //! naming the feature.
 
 pub mod condition;
+pub mod correlation;
+pub mod filter;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -102,7 +104,11 @@ pub fn compile(file: &RuleFile) -> Result<Compiled, Vec<RuleError>> {
         }
     };
     let sigma_id = text(&doc, "id");
-    let id = rule_id(sigma_id.as_deref(), &file.name);
+    // Without an `id`, a `name` (which rule collections give each document) names the rule.
+    let id = match (&sigma_id, text(&doc, "name")) {
+        (None, Some(name)) => rule_id(None, &format!("{name}.yml")),
+        _ => rule_id(sigma_id.as_deref(), &file.name),
+    };
     let author = text(&doc, "author");
     let tags = strings(doc.get("tags"));
     let mut compliance = BTreeMap::new();
@@ -155,7 +161,7 @@ pub fn compile(file: &RuleFile) -> Result<Compiled, Vec<RuleError>> {
     })))
 }
 
-fn not_applicable(logsource: Option<&Value>) -> Option<String> {
+pub(crate) fn not_applicable(logsource: Option<&Value>) -> Option<String> {
     let field = |name: &str| {
         logsource
             .and_then(|l| l.get(name))
@@ -172,7 +178,7 @@ fn not_applicable(logsource: Option<&Value>) -> Option<String> {
 }
 
 /// The Sigma id when it can serve as a rule id (UUIDs can), else the file stem in kebab-case.
-fn rule_id(sigma_id: Option<&str>, file: &str) -> String {
+pub(crate) fn rule_id(sigma_id: Option<&str>, file: &str) -> String {
     let valid = |id: &str| {
         !id.is_empty()
             && id.split('-').all(|p| {
@@ -200,7 +206,9 @@ fn rule_id(sigma_id: Option<&str>, file: &str) -> String {
 }
 
 /// Compiles the selections and the condition. Errors name the detection key.
-fn detection_condition(detection: &Map<String, Value>) -> Result<Condition, (String, String)> {
+pub(crate) fn detection_condition(
+    detection: &Map<String, Value>,
+) -> Result<Condition, (String, String)> {
     if detection.contains_key("timeframe") {
         return Err((
             "detection.timeframe".into(),
@@ -352,7 +360,7 @@ pub fn required_values(condition: &Condition, field: &str) -> Option<Vec<String>
     }
 }
 
-fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
     match doc.get(key)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -360,7 +368,7 @@ fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-fn strings(value: Option<&Value>) -> Vec<String> {
+pub(crate) fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Array(items)) => items
             .iter()
@@ -372,7 +380,7 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 }
 
 /// The 1-based line of the first `key:` in the file (0 when absent), for error locations.
-fn line_of_key(text: &str, key: &str) -> u64 {
+pub(crate) fn line_of_key(text: &str, key: &str) -> u64 {
     if key.is_empty() {
         return 0;
     }

@@ -1,0 +1,213 @@
+//! The bridge from per-event matches to signals: which correlation inputs each rule feeds, and
+//! the per-worker tables that matches fold into. A worker keeps one `Collector`; collectors of
+//! different files, threads or shards merge into the same state in any order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::extract::{self, Dropped};
+use super::table::SignalTable;
+use crate::rule::correlation::Correlation;
+
+/// For each rule id, the (correlation, input) pairs it feeds.
+#[derive(Debug, Clone, Default)]
+pub struct Routes {
+    by_rule: HashMap<String, Vec<(usize, usize)>>,
+}
+
+impl Routes {
+    pub fn new(correlations: &[Correlation]) -> Routes {
+        let mut by_rule: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (c, correlation) in correlations.iter().enumerate() {
+            for (q, input) in correlation.inputs.iter().enumerate() {
+                if !input.chained {
+                    by_rule.entry(input.id.clone()).or_default().push((c, q));
+                }
+            }
+        }
+        Routes { by_rule }
+    }
+
+    /// Whether matches of this rule become signals (only those rules cost anything).
+    pub fn feeds(&self, rule_id: &str) -> bool {
+        self.by_rule.contains_key(rule_id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_rule.is_empty()
+    }
+}
+
+/// Signals gathered so far, per correlation id, and the matches that gave none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collector {
+    pub tables: BTreeMap<String, SignalTable>,
+    /// Matches left out, by correlation id and reason (`no eventTime`, `no sourceIPAddress`).
+    pub dropped: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl Collector {
+    /// Folds in a match of `rule_id` on `event` (file and 0-based record name it).
+    pub fn observe(
+        &mut self,
+        correlations: &[Correlation],
+        routes: &Routes,
+        rule_id: &str,
+        event: &Value,
+        file: &str,
+        record: u64,
+    ) {
+        let Some(targets) = routes.by_rule.get(rule_id) else {
+            return;
+        };
+        for &(c, q) in targets {
+            let correlation = &correlations[c];
+            match extract::signal(correlation, q, event, file, record) {
+                Ok(signal) => self
+                    .tables
+                    .entry(correlation.id.clone())
+                    .or_default()
+                    .add(signal, correlation.inputs.len()),
+                Err(dropped) => {
+                    let reason = match dropped {
+                        Dropped::NoTime => "no eventTime".to_string(),
+                        Dropped::NoGroup(field) | Dropped::NoValue(field) => format!("no {field}"),
+                    };
+                    *self
+                        .dropped
+                        .entry(correlation.id.clone())
+                        .or_default()
+                        .entry(reason)
+                        .or_insert(0) += 1;
+                }
+            }
+        }
+    }
+
+    /// Adds another collector's signals, as if they had been observed here.
+    pub fn merge(&mut self, other: Collector) {
+        for (id, table) in other.tables {
+            self.tables.entry(id).or_default().merge(table);
+        }
+        for (id, reasons) in other.dropped {
+            let mine = self.dropped.entry(id).or_default();
+            for (reason, n) in reasons {
+                *mine.entry(reason).or_insert(0) += n;
+            }
+        }
+    }
+}
+
+/// One bucket of one group of one correlation, as it travels between machines (a JSON Lines
+/// report's signal records): adding every record of every shard to an empty collector gives the
+/// state of one scan over all of them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignalRecord {
+    pub correlation: String,
+    pub group: Vec<String>,
+    pub second: super::table::Second,
+    #[serde(flatten)]
+    pub bucket: super::table::Bucket,
+}
+
+impl Collector {
+    /// The state as records, in (correlation, group, second) order.
+    pub fn records(&self) -> impl Iterator<Item = SignalRecord> + '_ {
+        self.tables.iter().flat_map(|(id, table)| {
+            table.groups.iter().flat_map(move |(group, timeline)| {
+                timeline.iter().map(move |(second, bucket)| SignalRecord {
+                    correlation: id.clone(),
+                    group: group.clone(),
+                    second: *second,
+                    bucket: bucket.clone(),
+                })
+            })
+        })
+    }
+
+    /// Adds one record (from this scan or another shard's report).
+    pub fn absorb(&mut self, record: SignalRecord) {
+        let mut table = SignalTable::default();
+        table
+            .groups
+            .entry(record.group)
+            .or_default()
+            .insert(record.second, record.bucket);
+        self.tables
+            .entry(record.correlation)
+            .or_default()
+            .merge(table);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::correlation::{CountCondition, FieldSource, GroupField, Input, Kind};
+    use crate::rule::path::Path;
+    use crate::rule::{Severity, Template};
+    use serde_json::json;
+
+    fn correlation() -> Correlation {
+        Correlation {
+            id: "c".into(),
+            title: "C".into(),
+            severity: Severity::High,
+            description: String::new(),
+            references: Vec::new(),
+            compliance: Default::default(),
+            tags: Vec::new(),
+            kind: Kind::EventCount,
+            inputs: vec![Input {
+                id: "r".into(),
+                chained: false,
+                written: "r".into(),
+                generate: true,
+            }],
+            group_by: vec![GroupField {
+                name: "sourceIPAddress".into(),
+                sources: vec![FieldSource::Event(Path::from_names(&["sourceIPAddress"]))],
+            }],
+            timespan: 60,
+            condition: CountCondition::at_least(2),
+            message: Template::literal("C"),
+            file: String::new(),
+            line: 1,
+            pack: String::new(),
+            sigma: None,
+        }
+    }
+
+    #[test]
+    fn shards_travel_as_records_and_merge_into_one_scan() {
+        let correlations = [correlation()];
+        let routes = Routes::new(&correlations);
+        assert!(routes.feeds("r") && !routes.feeds("other"));
+        let event = |t: u32, ip: &str| json!({"eventTime": format!("2024-01-01T00:00:{t:02}Z"), "sourceIPAddress": ip, "eventID": format!("{ip}{t}")});
+        let events = [
+            event(1, "a"),
+            event(2, "a"),
+            event(2, "b"),
+            json!({"sourceIPAddress": "a"}),
+            json!({"eventTime": "2024-01-01T00:00:09Z"}),
+        ];
+        let mut whole = Collector::default();
+        let mut shards = [Collector::default(), Collector::default()];
+        for (i, e) in events.iter().enumerate() {
+            whole.observe(&correlations, &routes, "r", e, "f", i as u64);
+            shards[i % 2].observe(&correlations, &routes, "r", e, "f", i as u64);
+        }
+        assert_eq!(whole.dropped["c"]["no eventTime"], 1);
+        assert_eq!(whole.dropped["c"]["no sourceIPAddress"], 1);
+        let mut merged = Collector::default();
+        for shard in &shards {
+            for record in shard.records() {
+                let text = serde_json::to_string(&record).unwrap();
+                merged.absorb(serde_json::from_str(&text).unwrap());
+            }
+        }
+        merged.dropped = whole.dropped.clone();
+        assert_eq!(merged, whole);
+    }
+}

@@ -1,0 +1,189 @@
+//! Signals and the bounded state they fold into: per correlation, per group, per second, a count
+//! for each input, the distinct values seen (`value_count` only) and the first few events by a
+//! fixed order. Adding signals and merging tables are commutative and associative, so the state
+//! of a scan does not depend on the order of files, of events within them, or of threads, and
+//! shard A merged with shard B equals one scan of both.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// Seconds since the Unix epoch (CloudTrail's `eventTime` has one-second resolution).
+pub type Second = i64;
+
+/// How many member events a bucket (and so a finding) keeps: the first ones by `Member`'s order.
+pub const MEMBER_CAP: usize = 20;
+
+/// An event that makes up a correlation finding, named so that a reader can find it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Member {
+    pub time: Second,
+    /// The id of the per-event rule that matched it.
+    pub rule: String,
+    /// The trail file and the 0-based record within it.
+    pub file: String,
+    pub record: u64,
+    /// CloudTrail's `eventID`, empty when the event has none.
+    pub event_id: String,
+}
+
+/// One match of an input of one correlation, reduced to what the window needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signal {
+    /// Index of the input (the referenced rule) in the correlation's `inputs`.
+    pub input: usize,
+    pub time: Second,
+    /// The group-by values, in `group_by` order.
+    pub group: Vec<String>,
+    /// The `value_count` field's value; `None` for the other kinds.
+    pub value: Option<String>,
+    /// The events behind it: one for a rule's match, several for a chained correlation's
+    /// finding.
+    pub members: Vec<Member>,
+}
+
+/// Everything one correlation's signals left in one second of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Signals per input, indexed like the correlation's inputs.
+    pub counts: Vec<u64>,
+    /// Distinct `value_count` values.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub values: BTreeSet<String>,
+    /// The first `MEMBER_CAP` members by their order.
+    pub members: Vec<Member>,
+}
+
+impl Bucket {
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    fn merge(&mut self, other: Bucket) {
+        if self.counts.len() < other.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine += theirs;
+        }
+        self.values.extend(other.values);
+        self.add_members(other.members);
+    }
+
+    fn add_members(&mut self, members: Vec<Member>) {
+        self.members.extend(members);
+        self.members.sort();
+        self.members.dedup();
+        self.members.truncate(MEMBER_CAP);
+    }
+}
+
+/// A group's buckets by second.
+pub type Timeline = BTreeMap<Second, Bucket>;
+
+/// The signals of one correlation: group values -> second -> bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignalTable {
+    pub groups: BTreeMap<Vec<String>, Timeline>,
+}
+
+impl SignalTable {
+    /// Folds one signal in. `inputs` is the correlation's number of inputs.
+    pub fn add(&mut self, signal: Signal, inputs: usize) {
+        let bucket = self
+            .groups
+            .entry(signal.group)
+            .or_default()
+            .entry(signal.time)
+            .or_default();
+        if bucket.counts.len() < inputs.max(signal.input + 1) {
+            bucket.counts.resize(inputs.max(signal.input + 1), 0);
+        }
+        bucket.counts[signal.input] += 1;
+        if let Some(value) = signal.value {
+            bucket.values.insert(value);
+        }
+        if bucket.members.len() < MEMBER_CAP || signal.members.first() < bucket.members.last() {
+            bucket.add_members(signal.members);
+        }
+    }
+
+    /// Adds another table's signals, as if they had been added here.
+    pub fn merge(&mut self, other: SignalTable) {
+        for (group, timeline) in other.groups {
+            let mine = self.groups.entry(group).or_default();
+            for (second, bucket) in timeline {
+                mine.entry(second).or_default().merge(bucket);
+            }
+        }
+    }
+
+    /// Number of (group, second) buckets held: the state's size.
+    pub fn buckets(&self) -> usize {
+        self.groups.values().map(BTreeMap::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signal(input: usize, time: Second, group: &str, record: u64) -> Signal {
+        Signal {
+            input,
+            time,
+            group: vec![group.into()],
+            value: Some(format!("v{}", record % 3)),
+            members: vec![Member {
+                time,
+                rule: format!("r{input}"),
+                file: "f".into(),
+                record,
+                event_id: String::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_million_matches_in_one_second_keep_one_bucket_and_capped_members() {
+        let mut table = SignalTable::default();
+        for record in 0..1_000_000u64 {
+            table.add(signal(0, 100, "g", 1_000_000 - record), 1);
+        }
+        assert_eq!(table.buckets(), 1);
+        let bucket = &table.groups[&vec!["g".to_string()]][&100];
+        assert_eq!(bucket.total(), 1_000_000);
+        assert_eq!(bucket.values.len(), 3);
+        assert_eq!(bucket.members.len(), MEMBER_CAP);
+        assert_eq!(bucket.members[0].record, 1);
+    }
+
+    #[test]
+    fn merging_is_order_independent() {
+        let signals: Vec<Signal> = (0..200u64)
+            .map(|i| {
+                signal(
+                    (i % 2) as usize,
+                    (i * 7 % 13) as i64,
+                    ["a", "b"][(i % 5 % 2) as usize],
+                    i,
+                )
+            })
+            .collect();
+        let mut whole = SignalTable::default();
+        for s in signals.iter().cloned() {
+            whole.add(s, 2);
+        }
+        let mut left = SignalTable::default();
+        let mut right = SignalTable::default();
+        for (i, s) in signals.iter().rev().cloned().enumerate() {
+            if i % 3 == 0 {
+                left.add(s, 2);
+            } else {
+                right.add(s, 2);
+            }
+        }
+        right.merge(left);
+        assert_eq!(whole, right);
+    }
+}
