@@ -8,10 +8,12 @@
 pub mod baseline;
 pub mod cli;
 pub mod engine;
+pub mod enrich;
 pub mod exit;
 pub mod generate;
 pub mod report;
 pub mod rule;
 pub mod source;
+pub mod summary;
 pub mod time;
 pub mod verify;
