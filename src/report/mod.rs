@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod changes;
 mod csv;
 pub mod escape;
 pub mod explain;

@@ -442,6 +442,22 @@ impl PrincipalRow {
     }
 }
 
+/// Labels for `PrincipalRow::new` from the enrichment: an account's name, a source address's
+/// place and network (`GB (Willesden), AS20712 Andrews & Arnold Ltd`, `private address`). A
+/// database error at an address is shown in its label rather than hidden.
+pub fn enrichment_labels(
+    enricher: &crate::enrich::Enricher,
+) -> impl Fn(&str, &str) -> Option<String> + '_ {
+    move |list, value| match list {
+        "accounts" => enricher.account_name(value).map(str::to_string),
+        "source_addresses" => match enricher.geo(value)? {
+            Ok(geo) => Some(geo.describe()),
+            Err(err) => Some(format!("GeoIP error: {err}")),
+        },
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,6 +611,22 @@ mod tests {
         assert_eq!(p.calls.count("ec2:A"), Some(2));
         assert_eq!(one.get(None).unwrap().events, 1);
         assert_eq!(one.principals()[0].0, Some("p"));
+    }
+
+    #[test]
+    fn labels_name_accounts_and_classify_addresses() {
+        let enricher = crate::enrich::Enricher {
+            accounts: Some(
+                crate::enrich::AccountNames::from_csv("a.csv", "111122223333,prod\n").unwrap(),
+            ),
+            geo: None,
+        };
+        let label = enrichment_labels(&enricher);
+        assert_eq!(label("accounts", "111122223333").as_deref(), Some("prod"));
+        assert_eq!(label("accounts", "999999999999"), None);
+        // Without --geoip, addresses carry no label at all.
+        assert_eq!(label("source_addresses", "10.0.0.1"), None);
+        assert_eq!(label("regions", "us-east-1"), None);
     }
 
     #[test]
