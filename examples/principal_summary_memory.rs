@@ -7,7 +7,7 @@
 //! Feeds EVENTS events from PRINCIPALS distinct principals to one `PrincipalSummary` with the
 //! default limits. Without `worst`, values repeat as in real trails (a few accounts, regions,
 //! addresses and user agents per principal, 30 calls); with `worst`, every value is new and over
-//! 128 bytes long (so cut to 128), and every list of every kept principal fills up: the bound in
+//! 128 bytes long (so cut to 128, distinct in its first bytes), and every list of every kept principal fills up: the bound in
 //! docs/enrichment.md. Prints events per second and the peak resident set (VmHWM).
 
 use serde_json::json;
@@ -41,14 +41,14 @@ fn main() {
         let event = json!({
             "eventTime": format!("2024-05-{:02}T10:00:00Z", 1 + i % 28),
             "eventSource": "ec2.amazonaws.com",
-            "eventName": if worst { format!("Call{pad}{i}") } else { format!("Call{}", i % 30) },
-            "awsRegion": if worst { format!("region-{pad}{v}") } else { format!("us-east-{}", v % 2) },
-            "sourceIPAddress": if worst { format!("{pad}{v}") } else { format!("81.2.69.{}", v) },
-            "userAgent": if worst { format!("agent-{pad}{v}") } else { "aws-cli/2.15.30".to_string() },
-            "recipientAccountId": if worst { format!("{pad}{v}") } else { "111122223333".to_string() },
+            "eventName": if worst { format!("Call{i}{pad}") } else { format!("Call{}", i % 30) },
+            "awsRegion": if worst { format!("region-{v}{pad}") } else { format!("us-east-{}", v % 2) },
+            "sourceIPAddress": if worst { format!("{v}{pad}") } else { format!("81.2.69.{}", v) },
+            "userAgent": if worst { format!("agent-{v}{pad}") } else { "aws-cli/2.15.30".to_string() },
+            "recipientAccountId": if worst { format!("{v}{pad}") } else { "111122223333".to_string() },
             "userIdentity": {
                 "arn": format!("arn:aws:iam::111122223333:user/u{p}"),
-                "accessKeyId": if worst { format!("ASIA{pad}{v}") } else { format!("AKIA{}", p) },
+                "accessKeyId": if worst { format!("ASIA{v}{pad}") } else { format!("AKIA{}", p) },
             },
         });
         summary.add_event(&event);
