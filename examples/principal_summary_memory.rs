@@ -48,7 +48,8 @@ fn main() {
             "recipientAccountId": if worst { format!("{v}{pad}") } else { "111122223333".to_string() },
             "userIdentity": {
                 "arn": format!("arn:aws:iam::111122223333:user/u{p}"),
-                "accessKeyId": if worst { format!("ASIA{v}{pad}") } else { format!("AKIA{}", p) },
+                // Temporary and long-term keys in turn, so that both lists fill up.
+                "accessKeyId": if worst { format!("{}{v}{pad}", if i % 2 == 0 { "ASIA" } else { "AKIA" }) } else { format!("AKIA{}", p) },
             },
         });
         summary.add_event(&event);
