@@ -1,6 +1,6 @@
 //! The exit-code policy, in one place. Documented in docs/cli.md.
 
-use crate::engine::ScanResult;
+use crate::finding::ScanResult;
 use crate::rule::Severity;
 
 /// Process exit codes.

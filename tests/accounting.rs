@@ -9,7 +9,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use trailgate::engine::{scan, RuleSet, ScanOptions, ScanResult, Scope};
+use trailgate::engine::{scan, RuleSet, ScanOptions};
+use trailgate::finding::ScanResult;
+use trailgate::scope::Scope;
 use trailgate::source::{discover, Input};
 
 /// Records in one trail file, counted by shape: `Records`, Event History `Events`, one event, a

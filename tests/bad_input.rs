@@ -407,22 +407,11 @@ fn a_gzip_bomb_stops_at_the_decoded_size_limit() {
     );
 }
 
-/// Makes a FIFO with mkfifo(1).
-fn fifo(dir: &tempfile::TempDir, name: &str) -> String {
-    let path = dir.path().join(name);
-    let status = std::process::Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .expect("mkfifo runs");
-    assert!(status.success());
-    path.to_str().unwrap().to_string()
-}
-
 #[test]
 fn a_fifo_found_in_a_directory_is_skipped_with_a_reason_and_never_blocks() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(SEED_FILE, dir.path().join("a.json.gz")).unwrap();
-    let pipe = fifo(&dir, "b.json");
+    let pipe = common::fifo(&dir, "b.json");
     // Nobody ever writes to the FIFO: opening it would block the scan forever.
     let run = trailgate(&["scan", "--format", "json", dir.path().to_str().unwrap()]);
     assert_eq!(
@@ -467,7 +456,7 @@ fn scan_feeding_fifo(pipe: &str, bytes: Vec<u8>, args: &[&str]) -> common::Run {
 #[test]
 fn a_fifo_named_on_the_command_line_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    let pipe = fifo(&dir, "process-substitution");
+    let pipe = common::fifo(&dir, "process-substitution");
     let run = scan_feeding_fifo(
         &pipe,
         std::fs::read(SEED_FILE).unwrap(),
@@ -486,7 +475,7 @@ fn a_file_cut_short_while_it_is_read() {
     // The writer stops half-way through a gzip stream, as when the file is truncated or replaced
     // under the reader: the reader sees the end of its data early.
     let dir = tempfile::tempdir().unwrap();
-    let pipe = fifo(&dir, "cut.json.gz");
+    let pipe = common::fifo(&dir, "cut.json.gz");
     let whole = std::fs::read(SEED_FILE).unwrap();
     let run = scan_feeding_fifo(
         &pipe,
@@ -506,7 +495,7 @@ fn a_file_cut_short_while_it_is_read() {
     );
 
     // Plain JSON cut short.
-    let pipe = fifo(&dir, "cut.json");
+    let pipe = common::fifo(&dir, "cut.json");
     let text = serde_json::to_vec(&json!({"Records": [seed_record(), seed_record()]})).unwrap();
     let run = scan_feeding_fifo(
         &pipe,

@@ -116,3 +116,30 @@ fn a_rule_path_that_is_an_empty_directory() {
     );
     assert!(run.stdout.is_empty(), "nothing is scanned: {}", run.stdout);
 }
+
+/// One snapshot of each rendered rule error (the ruff way): every file or directory in
+/// `fixtures/bad-rules/` holds one mistake, and `rules validate` must reject it with exactly the
+/// snapshotted message, naming the file, line and column. A new kind of error gets a fixture;
+/// a changed message shows up as a snapshot diff.
+#[test]
+fn every_rule_error_renders_as_snapshotted() {
+    let dir = std::path::Path::new("fixtures/bad-rules");
+    let mut cases: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 25, "{cases:?}");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(true);
+    settings.set_snapshot_path("snapshots/bad-rules");
+    settings.bind(|| {
+        for path in cases {
+            let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+            let run = trailgate(&["rules", "validate", path.to_str().unwrap()]);
+            assert_eq!(run.code, 2, "{name}: {}{}", run.stdout, run.stderr);
+            assert!(run.stdout.is_empty(), "{name}: {}", run.stdout);
+            insta::assert_snapshot!(name, run.stderr);
+        }
+    });
+}

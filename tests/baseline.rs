@@ -25,12 +25,7 @@ fn report(dir: &Path, format: &str, inputs: &[&str]) -> PathBuf {
 }
 
 fn scan_json(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["scan", "--format", "json"];
-    all.extend_from_slice(args);
-    let run = trailgate(&all);
-    let doc = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|err| panic!("not JSON ({err}): {}\n{}", run.stdout, run.stderr));
-    (run.code, doc)
+    common::scan_json_by(trailgate, args)
 }
 
 #[test]

@@ -157,7 +157,7 @@ fn run(dir: &Path) -> Report {
         };
         let mut result = EventResult::default();
         set.evaluate(&case["event"], &origin, &mut candidates, &mut result);
-        let found = !result.findings.is_empty();
+        let found = !result.matches.is_empty();
         let expected = case["expected"].as_bool().expect("expected");
         if found == expected {
             tally.passed += 1;

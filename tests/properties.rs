@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use trailgate::engine::{scan, RuleSet, ScanOptions, ScanResult, Scope};
+use trailgate::engine::{scan, RuleSet, ScanOptions};
+use trailgate::finding::ScanResult;
+use trailgate::scope::Scope;
 use trailgate::source::records::head;
 use trailgate::source::{discover, Input};
 

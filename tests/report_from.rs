@@ -127,3 +127,91 @@ fn report_refuses_other_rules_and_what_is_not_jsonl() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("another scope"), "{}", run.stderr);
 }
+
+/// Every skipped file keeps its reason through `report --from` (a FIFO found in a directory was
+/// once read back as a digest), and files with names that are not trail file names stay counted.
+#[test]
+fn skipped_files_keep_their_reasons_through_report_from() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(common::SEED_FILE, dir.path().join("a.json.gz")).unwrap();
+    std::fs::create_dir(dir.path().join("CloudTrail-Digest")).unwrap();
+    std::fs::copy(
+        common::SEED_FILE,
+        dir.path().join("CloudTrail-Digest/digest.json.gz"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a trail").unwrap();
+    common::fifo(&dir, "pipe.json");
+    let input = dir.path().to_str().unwrap();
+    let direct = trailgate(&["scan", "--format", "json", "--fail-on", "never", input]);
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+    let direct: serde_json::Value = serde_json::from_str(&direct.stdout).unwrap();
+    let reasons: Vec<&str> = direct["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["digest", "not-regular-file"], "{direct:#}");
+    assert_eq!(direct["summary"]["files_ignored"], 1);
+
+    let out = tempfile::tempdir().unwrap();
+    let jsonl = scan_to_jsonl(out.path(), "scan.jsonl", &[input]);
+    let merged = trailgate(&[
+        "report",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--from",
+        &jsonl,
+    ]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    let merged: serde_json::Value = serde_json::from_str(&merged.stdout).unwrap();
+    assert_eq!(merged["skipped"], direct["skipped"]);
+    assert_eq!(merged["summary"], direct["summary"]);
+
+    // Reports written before `reason_code` existed carry only the prose: it still decides.
+    let old = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .replace(r#","reason_code":"not-regular-file""#, "")
+        .replace(r#","reason_code":"digest""#, "");
+    assert!(!old.contains("reason_code"));
+    let old_path = out.path().join("old.jsonl");
+    std::fs::write(&old_path, old).unwrap();
+    let merged = trailgate(&[
+        "report",
+        "--format",
+        "json",
+        "--from",
+        old_path.to_str().unwrap(),
+    ]);
+    let merged: serde_json::Value = serde_json::from_str(&merged.stdout).unwrap();
+    assert_eq!(merged["skipped"], direct["skipped"]);
+}
+
+/// A record of a type this trailgate does not know, or of a newer version, is an error naming
+/// the line, not something silently left out.
+#[test]
+fn unknown_record_types_and_newer_versions_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = scan_to_jsonl(dir.path(), "scan.jsonl", &[common::SEED_FILE]);
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    for (extra, expected) in [
+        (
+            r#"{"type":"signal","rule":"x"}"#,
+            "unknown record type `signal`",
+        ),
+        (
+            r#"{"type":"error","file":"f","message":"m","version":9}"#,
+            "record version 9 is newer",
+        ),
+    ] {
+        let path = dir.path().join("extra.jsonl");
+        std::fs::write(&path, format!("{extra}\n{text}")).unwrap();
+        let run = trailgate(&["report", "--from", path.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(":1: "), "{}", run.stderr);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+}

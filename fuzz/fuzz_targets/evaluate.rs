@@ -38,7 +38,11 @@ fuzz_target!(|data: &[u8]| {
     let mut reference = EventResult::default();
     rules.evaluate_candidates(&event, &origin, &selected, &mut reference);
     let ids = |r: &EventResult| {
-        let mut ids: Vec<String> = r.findings.iter().map(|f| f.rule_id.clone()).collect();
+        let mut ids: Vec<String> = r
+            .matches
+            .iter()
+            .map(|m| rules.rules()[m.rule].id.clone())
+            .collect();
         ids.sort();
         ids
     };

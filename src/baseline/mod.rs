@@ -1,7 +1,7 @@
 //! Baselines: the findings of an earlier report, so that a gate fails only on what is new.
 //! `read` turns a JSON, JSON Lines or SARIF report into a `Baseline`; `compare` marks each
 //! finding of a scan as new or unchanged and lists what is gone. Findings are matched on their
-//! fingerprint (rule id + eventID, see `engine::fingerprint`), never on file names or lines.
+//! fingerprint (rule id + eventID, see `finding::fingerprint`), never on file names or lines.
 
 mod read;
 
@@ -9,49 +9,7 @@ use std::collections::HashSet;
 
 pub use read::read;
 
-use crate::engine::ScanResult;
-
-/// Whether a finding was already in the baseline (SARIF `baselineState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BaselineState {
-    New,
-    Unchanged,
-}
-
-impl BaselineState {
-    /// The name used in every format, the same as SARIF's `baselineState` values.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BaselineState::New => "new",
-            BaselineState::Unchanged => "unchanged",
-        }
-    }
-}
-
-/// One finding of the earlier report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaselineEntry {
-    pub rule_id: String,
-    pub fingerprint: String,
-}
-
-/// The findings of an earlier report, each fingerprint once, in the report's order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Baseline {
-    /// How to name the baseline to a person: the path given to `--baseline`.
-    pub file: String,
-    pub entries: Vec<BaselineEntry>,
-}
-
-/// How a scan compares with its baseline.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BaselineSummary {
-    pub file: String,
-    pub new: usize,
-    pub unchanged: usize,
-    /// In the baseline, not found by this scan (fixed, or no longer scanned), in baseline order.
-    pub gone: Vec<BaselineEntry>,
-}
+use crate::finding::{Baseline, BaselineState, BaselineSummary, ScanResult};
 
 /// Marks every finding of `result` new or unchanged and records the summary in the result.
 /// Set semantics: every finding whose fingerprint the baseline has is unchanged, even when the
@@ -93,7 +51,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::engine::Finding;
+    use crate::finding::{BaselineEntry, EventLocation, Finding, Location};
     use crate::rule::Severity;
 
     fn finding(rule: &str, event: &str) -> Finding {
@@ -102,18 +60,11 @@ mod tests {
             severity: Severity::High,
             title: String::new(),
             message: String::new(),
-            file: Arc::from("f.json"),
-            record: 0,
-            line: None,
-            event_id: Some(event.into()),
-            event_time: None,
-            event_source: None,
-            event_name: None,
-            account: None,
-            region: None,
-            principal: None,
-            source_ip: None,
-            user_agent: None,
+            location: Location::Event(EventLocation {
+                file: Arc::from("f.json"),
+                event_id: Some(event.into()),
+                ..EventLocation::default()
+            }),
             evidence: Vec::new(),
             baseline: None,
             event: None,

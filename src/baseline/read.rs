@@ -3,13 +3,49 @@
 //! name. Anything else is refused with a reason: a gate that silently compared against nothing
 //! would call every finding new, or worse, a wrong file would hide real ones.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use serde_json::Value;
+use serde::Deserialize;
 
-use super::{Baseline, BaselineEntry};
-use crate::engine::fingerprint::{fingerprint, KEY};
+use crate::finding::fingerprint::{fingerprint, KEY};
+use crate::finding::{Baseline, BaselineEntry};
+use crate::wire::FindingIdentity;
+
+/// A report read as a whole: a JSON report has `findings`, SARIF has `runs`.
+#[derive(Deserialize)]
+struct AnyReport<'a> {
+    #[serde(default, borrow)]
+    findings: Option<Vec<FindingIdentity<'a>>>,
+    #[serde(default, borrow)]
+    runs: Option<Vec<SarifRun<'a>>>,
+}
+
+/// What a baseline needs of a SARIF run.
+#[derive(Deserialize)]
+struct SarifRun<'a> {
+    #[serde(default, borrow)]
+    results: Option<Vec<SarifResult<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    #[serde(default, borrow)]
+    rule_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    baseline_state: Option<Cow<'a, str>>,
+    #[serde(default)]
+    partial_fingerprints: Option<BTreeMap<String, String>>,
+}
+
+/// The `type` of a JSON Lines record.
+#[derive(Deserialize)]
+struct Kind<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+}
 
 /// Reads the report at `path`. The error names the problem; the caller names the file.
 pub fn read(path: &Path) -> Result<Baseline, String> {
@@ -20,9 +56,18 @@ pub fn read(path: &Path) -> Result<Baseline, String> {
         format!("cannot read: {}", reason.to_lowercase())
     })?;
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let entries = match serde_json::from_slice::<Value>(text) {
-        Ok(document) => from_document(&document)?,
+    // A first value with a `type` is JSON Lines, even when it is the only line (a scan with no
+    // findings writes only its summary).
+    let first = serde_json::Deserializer::from_slice(text)
+        .into_iter::<Kind<'_>>()
+        .next();
+    if matches!(first, Some(Ok(Kind { kind: Some(_) }))) {
+        return Ok(unique(path, from_json_lines(text)?));
+    }
+    let entries = match serde_json::from_slice::<AnyReport<'_>>(text) {
+        Ok(report) => from_document(report)?,
         Err(err) if err.to_string().starts_with("trailing characters") => from_json_lines(text)?,
+        Err(err) if err.is_data() => return Err(format!("not a trailgate report: {err}")),
         Err(err) => {
             return Err(format!(
                 "not a trailgate report: invalid JSON at line {}: {err}",
@@ -30,23 +75,28 @@ pub fn read(path: &Path) -> Result<Baseline, String> {
             ))
         }
     };
+    Ok(unique(path, entries))
+}
+
+/// The baseline of `path`: each fingerprint once, in report order.
+fn unique(path: &Path, entries: Vec<BaselineEntry>) -> Baseline {
     let mut seen = HashSet::new();
-    Ok(Baseline {
+    Baseline {
         file: path.display().to_string(),
         entries: entries
             .into_iter()
             .filter(|e| seen.insert(e.fingerprint.clone()))
             .collect(),
-    })
+    }
 }
 
-fn from_document(document: &Value) -> Result<Vec<BaselineEntry>, String> {
-    if let Some(runs) = document.get("runs") {
+fn from_document(report: AnyReport<'_>) -> Result<Vec<BaselineEntry>, String> {
+    if let Some(runs) = report.runs {
         return from_sarif(runs);
     }
-    match document.get("findings").and_then(Value::as_array) {
+    match report.findings {
         Some(findings) => findings
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, f)| from_finding(f).map_err(|e| format!("findings[{i}]: {e}")))
             .collect(),
@@ -60,10 +110,12 @@ fn from_json_lines(text: &[u8]) -> Result<Vec<BaselineEntry>, String> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let value: Value = serde_json::from_slice(line)
+        let kind: Kind<'_> = serde_json::from_slice(line)
             .map_err(|err| format!("line {}: not JSON: {err}", i + 1))?;
-        if value.get("type").and_then(Value::as_str) == Some("finding") {
-            entries.push(from_finding(&value).map_err(|e| format!("line {}: {e}", i + 1))?);
+        if kind.kind.as_deref() == Some("finding") {
+            let finding: FindingIdentity<'_> =
+                serde_json::from_slice(line).map_err(|err| format!("line {}: {err}", i + 1))?;
+            entries.push(from_finding(finding).map_err(|e| format!("line {}: {e}", i + 1))?);
         }
     }
     Ok(entries)
@@ -71,22 +123,20 @@ fn from_json_lines(text: &[u8]) -> Result<Vec<BaselineEntry>, String> {
 
 /// A finding of a JSON or JSON Lines report. Reports written before findings carried a
 /// `fingerprint` still work: it is computed the same way from the fields they do have.
-fn from_finding(finding: &Value) -> Result<BaselineEntry, String> {
-    let text = |key: &str| finding.get(key).and_then(Value::as_str);
-    let rule_id = text("rule_id").ok_or("no `rule_id`")?.to_string();
-    let fingerprint = match text("fingerprint") {
-        Some(fingerprint) => fingerprint.to_string(),
+fn from_finding(finding: FindingIdentity<'_>) -> Result<BaselineEntry, String> {
+    let rule_id = finding.rule_id.ok_or("no `rule_id`")?.into_owned();
+    let fingerprint = match finding.fingerprint {
+        Some(fingerprint) => fingerprint.into_owned(),
         None => {
-            let event_id = text("event_id");
+            let event_id = finding.event_id.as_deref();
             let (file, record) = match event_id {
                 Some(_) => ("", 0),
                 None => (
-                    text("file").ok_or("no `event_id` and no `file`")?,
                     finding
-                        .get("record")
-                        .and_then(Value::as_u64)
-                        .and_then(|r| usize::try_from(r).ok())
-                        .ok_or("no `event_id` and no `record`")?,
+                        .file
+                        .as_deref()
+                        .ok_or("no `event_id` and no `file`")?,
+                    finding.record.ok_or("no `event_id` and no `record`")?,
                 ),
             };
             fingerprint(&rule_id, event_id, file, record)
@@ -98,27 +148,21 @@ fn from_finding(finding: &Value) -> Result<BaselineEntry, String> {
     })
 }
 
-fn from_sarif(runs: &Value) -> Result<Vec<BaselineEntry>, String> {
-    let runs = runs.as_array().ok_or("SARIF `runs` is not an array")?;
+fn from_sarif(runs: Vec<SarifRun<'_>>) -> Result<Vec<BaselineEntry>, String> {
     let mut entries = Vec::new();
-    for (r, run) in runs.iter().enumerate() {
-        let Some(results) = run.get("results").and_then(Value::as_array) else {
-            continue;
-        };
-        for (i, result) in results.iter().enumerate() {
+    for (r, run) in runs.into_iter().enumerate() {
+        for (i, result) in run.results.into_iter().flatten().enumerate() {
             let at = || format!("runs[{r}].results[{i}]");
             // A result another tool marked absent was not found by that run.
-            if result.get("baselineState").and_then(Value::as_str) == Some("absent") {
+            if result.baseline_state.as_deref() == Some("absent") {
                 continue;
             }
             let rule_id = result
-                .get("ruleId")
-                .and_then(Value::as_str)
+                .rule_id
                 .ok_or_else(|| format!("{}: no `ruleId`", at()))?;
             let fingerprint = result
-                .get("partialFingerprints")
-                .and_then(|p| p.get(KEY))
-                .and_then(Value::as_str)
+                .partial_fingerprints
+                .and_then(|mut p| p.remove(KEY))
                 .ok_or_else(|| {
                     format!(
                         "{}: no partialFingerprints.\"{KEY}\"; only SARIF written by trailgate can be a baseline",
@@ -126,8 +170,8 @@ fn from_sarif(runs: &Value) -> Result<Vec<BaselineEntry>, String> {
                     )
                 })?;
             entries.push(BaselineEntry {
-                rule_id: rule_id.to_string(),
-                fingerprint: fingerprint.to_string(),
+                rule_id: rule_id.into_owned(),
+                fingerprint,
             });
         }
     }
@@ -173,6 +217,12 @@ mod tests {
     fn json_lines_report() {
         let doc = "{\"type\":\"finding\",\"rule_id\":\"a\",\"event_id\":\"1\"}\n{\"type\":\"error\",\"file\":\"x\"}\n\n{\"type\":\"summary\",\"findings\":1}\n";
         assert_eq!(fingerprints(doc).unwrap(), vec!["a/1".to_string()]);
+    }
+
+    #[test]
+    fn json_lines_report_of_a_clean_scan() {
+        let doc = "{\"type\":\"summary\",\"findings\":0}\n";
+        assert_eq!(fingerprints(doc).unwrap(), Vec::<String>::new());
     }
 
     #[test]

@@ -279,7 +279,7 @@ pub struct OutputArg {
 
 /// `sarif=out.sarif`, `text=-`, or a bare path. A prefix before `=` that is not a path must be a
 /// format name: `xml=out.xml` is a mistake to report, not a file to create.
-pub fn parse_output(text: &str) -> Result<OutputArg, String> {
+pub(super) fn parse_output(text: &str) -> Result<OutputArg, String> {
     let (format, path) = match text.split_once('=') {
         Some((prefix, path)) if !prefix.is_empty() && !prefix.contains(['/', '\\', '.']) => {
             match Format::from_name(prefix) {
@@ -331,7 +331,7 @@ pub enum ColorArg {
 }
 
 /// `1024`, `64K`, `512M`, `4G` (powers of 1024).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(super) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((at, _)) => text.split_at(at),

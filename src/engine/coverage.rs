@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use crate::time::Timestamp;
 
-use super::scope::{self, InScope, Scope};
-use super::{RuleSet, Stats};
+use super::RuleSet;
+use crate::finding::Stats;
+use crate::scope::{self, InScope, Scope};
 
 /// The compliance controls of a rule set, numbered, and the controls of each rule.
 #[derive(Debug, Default)]

@@ -14,13 +14,6 @@ use crate::rule::template::{Part, Template};
 
 use super::select::{list_items, select, Location};
 
-/// One path and value that made a rule match. `value: None` means the field was missing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evidence {
-    pub path: String,
-    pub value: Option<Value>,
-}
-
 /// Does the condition hold for this event?
 pub fn matches(condition: &Condition, event: &Value) -> bool {
     eval(condition, (event, ()), (event, ()))
@@ -284,6 +277,7 @@ pub fn render(template: &Template, event: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Evidence;
     use crate::rule::load::testing::condition;
     use serde_json::json;
 

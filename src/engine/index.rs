@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::rule::Rule;
 
 #[derive(Debug, Default)]
-pub struct RuleIndex {
+pub(super) struct RuleIndex {
     /// eventSource -> eventName -> rules naming both.
     by_pair: HashMap<String, HashMap<String, Vec<usize>>>,
     /// Rules naming sources but no event names.
@@ -19,7 +19,7 @@ pub struct RuleIndex {
 }
 
 impl RuleIndex {
-    pub fn new(rules: &[Rule]) -> RuleIndex {
+    pub(super) fn new(rules: &[Rule]) -> RuleIndex {
         let mut index = RuleIndex::default();
         for (i, rule) in rules.iter().enumerate() {
             let selector = &rule.selector;
@@ -60,7 +60,12 @@ impl RuleIndex {
     }
 
     /// Indexes of the rules that may match an event with this source and name, in rule order.
-    pub fn candidates(&self, source: Option<&str>, name: Option<&str>, out: &mut Vec<usize>) {
+    pub(super) fn candidates(
+        &self,
+        source: Option<&str>,
+        name: Option<&str>,
+        out: &mut Vec<usize>,
+    ) {
         out.clear();
         with_lowercase(source, |source| {
             with_lowercase(name, |name| {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::rule::path::{Path, Selector};
 
 /// A node's location, built only when tracing.
-pub trait Location: Clone {
+pub(super) trait Location: Clone {
     fn name(&self, name: &str) -> Self;
     fn index(&self, index: usize) -> Self;
 }
@@ -33,7 +33,7 @@ impl Location for String {
 }
 
 /// Selects the nodes `path` points at. `root` is the event; `current` is the item `@` refers to.
-pub fn select<'a, L: Location>(
+pub(super) fn select<'a, L: Location>(
     path: &Path,
     root: (&'a Value, L),
     current: (&'a Value, L),
@@ -181,7 +181,7 @@ fn slice_indexes(len: usize, start: Option<i64>, end: Option<i64>, step: i64) ->
 /// The items of a list as CloudTrail writes lists: an array; an EC2 `{"items": [...]}` or
 /// `{"item": ...}` wrapper; `{}` for an empty list; `null` for none; and a bare object or
 /// scalar standing for a one-member list.
-pub fn list_items<'a, L: Location>(value: &'a Value, at: L, out: &mut Vec<(&'a Value, L)>) {
+pub(super) fn list_items<'a, L: Location>(value: &'a Value, at: L, out: &mut Vec<(&'a Value, L)>) {
     match value {
         Value::Array(items) => out.extend(
             items

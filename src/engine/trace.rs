@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use crate::rule::condition::{Condition, ItemQuantifier, Quantifier, Test};
 
-use super::eval::{decode_json, predicate_holds, test, Evidence};
+use super::eval::{decode_json, predicate_holds, test};
 use super::select::{list_items, select};
+use crate::finding::Evidence;
 
 /// One node of the condition tree, evaluated.
 #[derive(Debug, Clone, PartialEq)]

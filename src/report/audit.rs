@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::{Finding, ScanResult};
+use crate::finding::{Finding, ScanResult};
 use crate::rule::{Rule, Severity};
 use crate::time::{parse_rfc3339, Timestamp};
 
@@ -179,7 +179,7 @@ impl<'a> Audit<'a> {
         let mut days: BTreeMap<i64, Day> = BTreeMap::new();
         let mut undated_findings = 0;
         for f in &result.findings {
-            match f.event_time.as_deref().and_then(parse_rfc3339) {
+            match f.time().and_then(parse_rfc3339) {
                 Some(time) => {
                     let day = days.entry(time.day_number()).or_insert_with(|| Day {
                         day: Timestamp::from_day_number(time.day_number()),
@@ -222,9 +222,15 @@ impl<'a> Audit<'a> {
             by_severity: counts_by_severity(result),
             rules,
             frameworks,
-            accounts: groups(&result.findings, |f| f.account.as_deref()),
-            regions: groups(&result.findings, |f| f.region.as_deref()),
-            principals: groups(&result.findings, |f| f.principal.as_deref()),
+            accounts: groups(&result.findings, |f| {
+                f.event_location().and_then(|e| e.account.as_deref())
+            }),
+            regions: groups(&result.findings, |f| {
+                f.event_location().and_then(|e| e.region.as_deref())
+            }),
+            principals: groups(&result.findings, |f| {
+                f.event_location().and_then(|e| e.principal.as_deref())
+            }),
             days: days.into_values().collect(),
             undated_findings,
         }

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::baseline::BaselineState;
-use crate::engine::{Finding, RuleSet};
+use crate::engine::RuleSet;
+use crate::finding::{BaselineState, Finding};
 
 /// A finding of the earlier report that this scan did not find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +62,10 @@ impl<'a> Changes<'a> {
             }
         };
         for f in findings {
+            let account = f.event_location().and_then(|e| e.account.as_deref());
             match f.baseline {
-                Some(BaselineState::New) => add(&f.rule_id, f.account.as_deref(), |c| c.new += 1),
-                Some(BaselineState::Unchanged) => {
-                    add(&f.rule_id, f.account.as_deref(), |c| c.still_open += 1)
-                }
+                Some(BaselineState::New) => add(&f.rule_id, account, |c| c.new += 1),
+                Some(BaselineState::Unchanged) => add(&f.rule_id, account, |c| c.still_open += 1),
                 // Not compared with a baseline: nothing to say about change.
                 None => {}
             }
@@ -99,6 +98,7 @@ impl<'a> Changes<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{EventLocation, Location};
     use crate::rule::load::{compile_files, RuleFile};
     use crate::rule::Severity;
     use std::sync::Arc;
@@ -128,18 +128,11 @@ mod tests {
             severity: Severity::High,
             title: String::new(),
             message: String::new(),
-            file: Arc::from("f"),
-            record: 0,
-            line: None,
-            event_id: None,
-            event_time: None,
-            event_source: None,
-            event_name: None,
-            account: Some(account.into()),
-            region: None,
-            principal: None,
-            source_ip: None,
-            user_agent: None,
+            location: Location::Event(EventLocation {
+                file: Arc::from("f"),
+                account: Some(account.into()),
+                ..EventLocation::default()
+            }),
             evidence: Vec::new(),
             baseline: Some(state),
             event: None,

@@ -5,15 +5,15 @@
 
 use std::io::{self, Write};
 
-use crate::engine::{Finding, ScanResult};
+use crate::finding::{EventLocation, Finding, Location, ScanResult};
 
 use super::escape;
 use super::{render_streaming, Context, Report, StreamingReport};
 
-pub struct Csv;
+pub(super) struct Csv;
 
 /// The columns, in order. Documented in docs/cli.md.
-pub const COLUMNS: [&str; 20] = [
+pub(super) const COLUMNS: [&str; 20] = [
     "severity",
     "rule_id",
     "title",
@@ -58,8 +58,21 @@ impl StreamingReport for Csv {
 
 fn row(f: &Finding, cx: &Context<'_>) -> Vec<String> {
     let text = |value: &Option<String>| value.as_deref().map(escape::csv).unwrap_or_default();
-    let day = f
-        .event_time
+    // A finding at a window has no one event: its time is the window's start, its place empty.
+    let no_event = EventLocation::default();
+    let (e, time, place) = match &f.location {
+        Location::Event(e) => (
+            e,
+            e.event_time.clone(),
+            [
+                escape::csv(&e.file),
+                e.record.to_string(),
+                e.line.map(|l| l.to_string()).unwrap_or_default(),
+            ],
+        ),
+        Location::Window(w) => (&no_event, Some(w.first.clone()), Default::default()),
+    };
+    let day = time
         .as_deref()
         .and_then(crate::time::parse_rfc3339)
         .map(|t| t.day())
@@ -81,25 +94,25 @@ fn row(f: &Finding, cx: &Context<'_>) -> Vec<String> {
         escape::csv(&f.rule_id),
         escape::csv(&f.title),
         escape::csv(&f.message),
-        text(&f.event_time),
+        text(&time),
         day,
-        text(&f.account),
-        text(&f.region),
-        text(&f.principal),
-        text(&f.source_ip),
-        text(&f.user_agent),
-        text(&f.event_source),
-        text(&f.event_name),
-        text(&f.event_id),
+        text(&e.account),
+        text(&e.region),
+        text(&e.principal),
+        text(&e.source_ip),
+        text(&e.user_agent),
+        text(&e.event_source),
+        text(&e.event_name),
+        text(&e.event_id),
         escape::csv(&compliance),
         f.baseline
             .map(|b| b.as_str().to_string())
             .unwrap_or_default(),
-        escape::csv(&f.file),
-        f.record.to_string(),
-        f.line.map(|l| l.to_string()).unwrap_or_default(),
-        escape::csv(&f.fingerprint()),
     ]
+    .into_iter()
+    .chain(place)
+    .chain([escape::csv(&f.fingerprint())])
+    .collect()
 }
 
 fn write_row(out: &mut dyn Write, fields: impl Iterator<Item = String>) -> io::Result<()> {

@@ -148,6 +148,42 @@ pub fn csv(text: &str) -> String {
     }
 }
 
+/// XML element text (the JUnit reports). Characters XML 1.0 cannot hold at all (C0 controls
+/// other than line breaks and tabs, U+FFFE, U+FFFF) become U+FFFD instead of breaking the
+/// document; the other control characters are shown as `\u{9b}`, as in text.
+pub fn xml_text(value: &str) -> String {
+    xml(value, false)
+}
+
+/// An XML attribute value (between double quotes). Line breaks and tabs are written as
+/// character references, or XML would turn them into spaces.
+pub fn xml_attr(value: &str) -> String {
+    xml(value, true)
+}
+
+fn xml(value: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' | '\r' | '\t' if attribute => {
+                let _ = write!(out, "&#{};", u32::from(c));
+            }
+            '\r' => out.push_str("&#13;"),
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if is_control(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +256,26 @@ mod tests {
         assert_eq!(csv("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv("a\nb\u{1b}"), "a\\u{a}b\\u{1b}");
         assert_eq!(csv(" padded"), "\" padded\"");
+    }
+
+    #[test]
+    fn xml_markup_is_escaped() {
+        assert_eq!(xml_text("a<b>&c\"d"), "a&lt;b&gt;&amp;c\"d");
+        assert_eq!(xml_attr("a<b>&c\"d"), "a&lt;b&gt;&amp;c&quot;d");
+    }
+
+    #[test]
+    fn xml_line_breaks_survive_in_attributes() {
+        assert_eq!(xml_attr("a\nb\tc\rd"), "a&#10;b&#9;c&#13;d");
+        assert_eq!(xml_text("a\nb\tc\rd"), "a\nb\tc&#13;d");
+    }
+
+    #[test]
+    fn characters_xml_cannot_hold_are_replaced() {
+        assert_eq!(
+            xml_text("a\u{0}b\u{1b}[31m\u{FFFF}"),
+            "a\u{FFFD}b\u{FFFD}[31m\u{FFFD}"
+        );
+        assert_eq!(xml_text("ok é 𝄞"), "ok é 𝄞");
     }
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::engine::Finding;
+use crate::finding::Finding;
 use crate::rule::Severity;
 
 /// How the people's formats group findings.
@@ -71,7 +71,8 @@ impl<'a> FindingGroup<'a> {
         let mut places: Vec<(&'a str, usize, Option<usize>)> = self
             .findings
             .iter()
-            .map(|f| (&*f.file, f.record, f.line))
+            .filter_map(|f| f.event_location())
+            .map(|e| (&*e.file, e.record, e.line))
             .collect();
         places.sort();
         places.dedup();
@@ -79,12 +80,18 @@ impl<'a> FindingGroup<'a> {
     }
 }
 
-/// The identity of an event: its `eventID`, else its place (file and record).
-fn event_key(f: &Finding) -> (Option<&str>, &str, usize) {
-    match &f.event_id {
+/// The identity of an event: its `eventID`, else its place (file and record). `None` for a
+/// window of events (a correlation), which is a group of its own.
+fn event_key(f: &Finding) -> Option<(Option<&str>, &str, usize)> {
+    let e = f.event_location()?;
+    Some(match &e.event_id {
         Some(id) => (Some(id.as_str()), "", 0),
-        None => (None, &f.file, f.record),
-    }
+        None => (None, &e.file, e.record),
+    })
+}
+
+fn principal(f: &Finding) -> Option<&str> {
+    f.event_location()?.principal.as_deref()
 }
 
 /// Groups `findings` (in report order).
@@ -94,7 +101,14 @@ pub fn group(findings: &[Finding], by: GroupBy) -> Vec<FindingGroup<'_>> {
         GroupBy::Event => {
             let mut index: HashMap<(Option<&str>, &str, usize), usize> = HashMap::new();
             for f in findings {
-                let at = *index.entry(event_key(f)).or_insert_with(|| {
+                let Some(key) = event_key(f) else {
+                    groups.push(FindingGroup {
+                        severity: f.severity,
+                        findings: vec![f],
+                    });
+                    continue;
+                };
+                let at = *index.entry(key).or_insert_with(|| {
                     groups.push(FindingGroup {
                         severity: f.severity,
                         findings: Vec::new(),
@@ -109,7 +123,7 @@ pub fn group(findings: &[Finding], by: GroupBy) -> Vec<FindingGroup<'_>> {
             for f in findings {
                 let key = match by {
                     GroupBy::Rule => Some(f.rule_id.as_str()),
-                    _ => f.principal.as_deref(),
+                    _ => principal(f),
                 };
                 let at = *index.entry(key).or_insert_with(|| {
                     groups.push(FindingGroup {
@@ -133,7 +147,7 @@ pub fn group(findings: &[Finding], by: GroupBy) -> Vec<FindingGroup<'_>> {
         groups.sort_by(|a, b| {
             let name = |g: &FindingGroup<'_>| match by {
                 GroupBy::Rule => Some(g.first().rule_id.clone()),
-                _ => g.first().principal.clone(),
+                _ => principal(g.first()).map(str::to_string),
             };
             b.severity
                 .cmp(&a.severity)
@@ -148,6 +162,7 @@ pub fn group(findings: &[Finding], by: GroupBy) -> Vec<FindingGroup<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{EventLocation, Location};
     use std::sync::Arc;
 
     fn finding(
@@ -163,18 +178,13 @@ mod tests {
             severity,
             title: String::new(),
             message: String::new(),
-            file: Arc::from(file),
-            record,
-            line: None,
-            event_id: id.map(str::to_string),
-            event_time: None,
-            event_source: None,
-            event_name: None,
-            account: None,
-            region: None,
-            principal: who.map(str::to_string),
-            source_ip: None,
-            user_agent: None,
+            location: Location::Event(EventLocation {
+                file: Arc::from(file),
+                record,
+                event_id: id.map(str::to_string),
+                principal: who.map(str::to_string),
+                ..EventLocation::default()
+            }),
             evidence: Vec::new(),
             baseline: None,
             event: None,
@@ -252,10 +262,7 @@ mod tests {
         assert_eq!(by_rule[0].first().rule_id, "high-rule");
         assert_eq!(by_rule[1].findings.len(), 2);
         let by_principal = group(&findings, GroupBy::Principal);
-        let names: Vec<Option<&str>> = by_principal
-            .iter()
-            .map(|g| g.first().principal.as_deref())
-            .collect();
+        let names: Vec<Option<&str>> = by_principal.iter().map(|g| principal(g.first())).collect();
         assert_eq!(names, vec![None, Some("alice"), Some("bob")]);
         assert_eq!(GroupBy::from_name("principal"), Some(GroupBy::Principal));
     }

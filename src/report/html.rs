@@ -8,25 +8,28 @@
 //! The findings table is drawn by `html/report.js` from a JSON block (escaped by
 //! `escape::json_in_html`), writing values with `textContent` only: it filters, sorts, pages,
 //! and shows a finding's details and its event on demand. Events are kept by the scan only for
-//! this format, within the caps of `engine::MAX_EVENT_BYTES` and `MAX_KEPT_EVENTS_BYTES`.
+//! this format, within the caps of `finding::MAX_EVENT_BYTES` and `MAX_KEPT_EVENTS_BYTES`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::engine::{Finding, ScanResult, MAX_EVENT_BYTES, MAX_KEPT_EVENTS_BYTES};
+use crate::finding::{
+    EventLocation, Finding, Location, ScanResult, MAX_EVENT_BYTES, MAX_KEPT_EVENTS_BYTES,
+};
 use crate::rule::Severity;
 
 use super::audit::{rank, Audit, Group, Status};
 use super::escape::{control, html as h, json_in_html};
-use super::sha256::{base64, sha256};
 use super::{Context, Report};
 
-pub struct Html;
+pub(super) struct Html;
 
 const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");
+// `SCRIPT_SHA256`, computed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/script_hash.rs"));
 /// Rows of the account, region and principal tables.
 const GROUP_ROWS: usize = 100;
 /// Findings in the findings table (the first ones, in report order): a page with more would be
@@ -65,7 +68,7 @@ const BY_RANK: [Severity; 5] = [
 fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     let audit = Audit::new(result, cx);
     let stats = &result.stats;
-    let script_hash = base64(&sha256(SCRIPT.as_bytes()));
+    let script_hash = SCRIPT_SHA256;
     let mut page = String::with_capacity(64 * 1024);
     let title = if result.findings.is_empty() {
         "no findings".to_string()
@@ -637,24 +640,30 @@ fn finding(f: &Finding, cx: &Context<'_>, event: Option<usize>) -> Value {
             .collect::<Vec<_>>()
             .join(", ")
     });
-    json!({
+    // A finding at a window has no one event: its event fields are null and `window` says where.
+    let no_event = EventLocation::default();
+    let (e, place, window) = match &f.location {
+        Location::Event(e) => (e, Some((control(&e.file), e.record, e.line)), None),
+        Location::Window(w) => (&no_event, None, Some(crate::wire::WindowOut::new(w))),
+    };
+    let mut value = json!({
         "severity": f.severity.as_str(),
         "rank": rank(f.severity),
         "rule_id": control(&f.rule_id),
         "title": control(&f.title),
         "message": control(&f.message),
-        "event_time": text(&f.event_time),
-        "account": text(&f.account),
-        "region": text(&f.region),
-        "principal": text(&f.principal),
-        "source_ip": text(&f.source_ip),
-        "user_agent": text(&f.user_agent),
-        "event_source": text(&f.event_source),
-        "event_name": text(&f.event_name),
-        "event_id": text(&f.event_id),
-        "file": control(&f.file),
-        "record": f.record,
-        "line": f.line,
+        "event_time": f.time().map(|t| control(t).into_owned()),
+        "account": text(&e.account),
+        "region": text(&e.region),
+        "principal": text(&e.principal),
+        "source_ip": text(&e.source_ip),
+        "user_agent": text(&e.user_agent),
+        "event_source": text(&e.event_source),
+        "event_name": text(&e.event_name),
+        "event_id": text(&e.event_id),
+        "file": place.as_ref().map(|p| &p.0),
+        "record": place.as_ref().map(|p| p.1),
+        "line": place.as_ref().and_then(|p| p.2),
         "compliance": compliance,
         "baseline": f.baseline.map(|b| b.as_str()),
         "evidence": f.evidence.iter().map(|e| json!({
@@ -663,5 +672,9 @@ fn finding(f: &Finding, cx: &Context<'_>, event: Option<usize>) -> Value {
             "value": e.value,
         })).collect::<Vec<_>>(),
         "event": event,
-    })
+    });
+    if let Some(window) = window {
+        value["window"] = serde_json::to_value(window).unwrap_or_default();
+    }
+    value
 }

@@ -1,82 +1,88 @@
 //! `--format json`: one JSON document with the summary, findings, unreadable inputs and skipped
 //! files. Field names are stable; see docs/cli.md.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-use serde::Serialize;
-use serde_json::{json, Map, Value};
-
-use crate::baseline::BaselineEntry;
-use crate::engine::{Finding, ScanResult};
-use crate::source::{InputError, Skipped};
+use crate::finding::{Finding, ScanResult};
+use crate::wire::{self, Detail, Tool};
 
 use super::{counts_by_severity, Context, Report};
 
-pub struct Json;
+pub(super) struct Json;
 
 impl Report for Json {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let mut document = json!({
-            "tool": tool(),
-            "summary": summary(result),
-            "findings": result.findings.iter().map(|f| finding(f, cx)).collect::<Vec<_>>(),
-            "errors": result.errors.iter().map(error).collect::<Vec<_>>(),
-            "skipped": result.skipped.iter().map(skipped).collect::<Vec<_>>(),
-        });
-        if let Some(baseline) = &result.baseline {
-            document["gone"] = baseline.gone.iter().map(gone).collect();
-        }
+        let document = wire::Document {
+            errors: result
+                .errors
+                .iter()
+                .map(|e| wire::ErrorRecord::new(e, Detail::Document))
+                .collect(),
+            findings: result
+                .findings
+                .iter()
+                .map(|f| finding(f, cx, Detail::Document))
+                .collect(),
+            gone: result.baseline.as_ref().map(|baseline| {
+                baseline
+                    .gone
+                    .iter()
+                    .map(|g| wire::Gone::new(g, Detail::Document))
+                    .collect()
+            }),
+            skipped: result
+                .skipped
+                .iter()
+                .map(|s| wire::SkippedRecord::new(s, Detail::Document))
+                .collect(),
+            summary: summary(result),
+            tool: Tool::this(),
+        };
         serde_json::to_writer_pretty(&mut *out, &document)?;
         writeln!(out)
     }
 }
 
-pub(super) fn tool() -> Value {
-    json!({"name": "trailgate", "version": env!("CARGO_PKG_VERSION")})
-}
-
-pub(super) fn summary(result: &ScanResult) -> Value {
+/// The summary both JSON formats share (JSON Lines adds `stats`, `tool` and `type`).
+pub(super) fn summary(result: &ScanResult) -> wire::Summary<'_> {
     let stats = &result.stats;
-    let by_severity: Map<String, Value> = counts_by_severity(result)
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
-        .collect();
-    let mut summary = json!({
-        "rules": stats.rules,
-        "files_read": stats.files_read,
-        "files_skipped": result.skipped.len(),
-        "files_failed": stats.files_failed,
-        "files_ignored": stats.ignored,
-        "records_failed": stats.records_failed,
-        "events": stats.events,
-        "events_read": stats.events_read,
-        "findings": result.finding_count(),
-        "findings_by_severity": by_severity,
-        "suppressed": stats.suppressed,
-        "errors": result.errors.len(),
-    });
-    // Only with scope filters, so that reports without them keep exactly their old shape.
-    if !result.scope.is_everything() {
-        let scope = &result.scope;
-        summary["scope"] = json!({
-            "since": scope.since.map(|t| t.to_rfc3339()),
-            "until": scope.until.map(|t| t.to_rfc3339()),
-            "accounts": scope.accounts,
-            "regions": scope.regions,
-            "out_of_scope": stats.out_of_scope,
-            "undated": stats.undated,
-        });
+    wire::Summary {
+        baseline: result.baseline.as_ref().map(|b| wire::BaselineCounts {
+            file: Cow::Borrowed(&b.file),
+            gone: b.gone.len(),
+            new: b.new,
+            unchanged: b.unchanged,
+        }),
+        errors: result.errors.len(),
+        events: stats.events,
+        events_read: stats.events_read,
+        files_failed: stats.files_failed,
+        files_ignored: stats.ignored,
+        files_read: stats.files_read,
+        files_skipped: result.skipped.len(),
+        findings: result.finding_count(),
+        findings_by_severity: counts_by_severity(result)
+            .into_iter()
+            .map(|(s, n)| (Cow::Borrowed(s.as_str()), n))
+            .collect(),
+        records_failed: stats.records_failed,
+        rules: stats.rules,
+        // Only with scope filters, so that reports without them keep exactly their old shape.
+        scope: (!result.scope.is_everything()).then(|| wire::ScopeOut {
+            accounts: Cow::Borrowed(&result.scope.accounts),
+            out_of_scope: stats.out_of_scope,
+            regions: Cow::Borrowed(&result.scope.regions),
+            since: result.scope.since.map(|t| t.to_rfc3339()),
+            undated: stats.undated,
+            until: result.scope.until.map(|t| t.to_rfc3339()),
+        }),
+        stats: None,
+        suppressed: Cow::Borrowed(&stats.suppressed),
+        tool: None,
+        kind: None,
+        version: None,
     }
-    // Only with --baseline, so that reports without one keep exactly their old shape.
-    if let Some(baseline) = &result.baseline {
-        summary["baseline"] = json!({
-            "file": baseline.file,
-            "new": baseline.new,
-            "unchanged": baseline.unchanged,
-            "gone": baseline.gone.len(),
-        });
-    }
-    summary
 }
 
 /// Every file and event accounted for, for formats without a summary of their own (SARIF's
@@ -97,142 +103,26 @@ pub(super) fn accounting(result: &ScanResult) -> Vec<(&'static str, usize)> {
     ]
 }
 
-/// A finding; findings of Sigma rules also carry the rule's Sigma metadata (the Detection Rule
-/// License asks that the author travel with every result).
-pub(super) fn finding(finding: &Finding, cx: &Context<'_>) -> Value {
-    serde_json::to_value(FindingOut::new(finding, cx, None)).unwrap_or(Value::Null)
-}
-
-/// A finding as JSON, written straight from the `Finding` (no intermediate tree: reports of
-/// hundreds of thousands of findings spend their time here). Fields in name order, as a
-/// `serde_json::Map` would put them, so both ways give the same bytes. `kind` is JSON Lines'
-/// `type`.
-#[derive(Serialize)]
-pub(super) struct FindingOut<'a> {
-    account: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<&'static str>,
-    event_id: Option<&'a str>,
-    event_name: Option<&'a str>,
-    event_source: Option<&'a str>,
-    event_time: Option<&'a str>,
-    evidence: Vec<EvidenceOut<'a>>,
-    file: &'a str,
-    fingerprint: String,
-    line: Option<usize>,
-    message: &'a str,
-    principal: Option<&'a str>,
-    record: usize,
-    region: Option<&'a str>,
-    rule_id: &'a str,
-    severity: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sigma: Option<SigmaOut<'a>>,
-    /// JSON Lines only (`with_origin`), so that `report --from` has everything.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_ip: Option<Option<&'a str>>,
-    title: &'a str,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_agent: Option<Option<&'a str>>,
-}
-
-#[derive(Serialize)]
-struct EvidenceOut<'a> {
-    missing: bool,
-    path: &'a str,
-    value: Option<&'a Value>,
-}
-
-/// A Sigma rule's metadata (the Detection Rule Specification's names).
-#[derive(Serialize)]
-struct SigmaOut<'a> {
-    author: &'a Option<String>,
-    date: &'a Option<String>,
-    falsepositives: &'a [String],
-    id: &'a Option<String>,
-    level: &'a Option<String>,
-    modified: &'a Option<String>,
-    references: &'a [String],
-    status: &'a Option<String>,
-    tags: &'a [String],
-}
-
-impl<'a> FindingOut<'a> {
-    pub(super) fn new(
-        finding: &'a Finding,
-        cx: &'a Context<'_>,
-        kind: Option<&'static str>,
-    ) -> FindingOut<'a> {
-        let sigma = cx.rules.get(&finding.rule_id).and_then(|rule| {
-            rule.sigma.as_ref().map(|sigma| SigmaOut {
-                author: &sigma.author,
-                date: &sigma.date,
-                falsepositives: &sigma.false_positives,
-                id: &sigma.id,
-                level: &sigma.level,
-                modified: &sigma.modified,
-                references: &rule.references,
-                status: &sigma.status,
-                tags: &rule.tags,
-            })
-        });
-        FindingOut {
-            account: finding.account.as_deref(),
-            baseline: finding.baseline.map(|state| state.as_str()),
-            event_id: finding.event_id.as_deref(),
-            event_name: finding.event_name.as_deref(),
-            event_source: finding.event_source.as_deref(),
-            event_time: finding.event_time.as_deref(),
-            evidence: finding
-                .evidence
-                .iter()
-                .map(|e| EvidenceOut {
-                    missing: e.value.is_none(),
-                    path: &e.path,
-                    value: e.value.as_ref(),
-                })
-                .collect(),
-            file: &finding.file,
-            fingerprint: finding.fingerprint(),
-            line: finding.line,
-            message: &finding.message,
-            principal: finding.principal.as_deref(),
-            record: finding.record,
-            region: finding.region.as_deref(),
-            rule_id: &finding.rule_id,
-            severity: finding.severity.as_str(),
-            sigma,
-            source_ip: None,
-            title: &finding.title,
-            kind,
-            user_agent: None,
-        }
-    }
-
-    /// Adds where the call came from (`sourceIPAddress`, `userAgent`), null when absent.
-    pub(super) fn with_origin(mut self, finding: &'a Finding) -> FindingOut<'a> {
-        self.source_ip = Some(finding.source_ip.as_deref());
-        self.user_agent = Some(finding.user_agent.as_deref());
-        self
-    }
-}
-
-/// A finding of the baseline that this scan did not find.
-pub(super) fn gone(entry: &BaselineEntry) -> Value {
-    json!({"rule_id": entry.rule_id, "fingerprint": entry.fingerprint})
-}
-
-pub(super) fn error(error: &InputError) -> Value {
-    json!({
-        "file": &*error.file,
-        "record": error.record,
-        "line": error.line,
-        "message": error.message,
-    })
-}
-
-pub(super) fn skipped(skipped: &Skipped) -> Value {
-    json!({"file": &*skipped.file, "reason": skipped.reason.as_str()})
+/// A finding as written, straight from the `Finding` (no intermediate tree: reports of
+/// hundreds of thousands of findings spend their time here); findings of Sigma rules also carry
+/// the rule's Sigma metadata.
+pub(super) fn finding<'a>(
+    finding: &'a Finding,
+    cx: &'a Context<'_>,
+    detail: Detail,
+) -> wire::Finding<'a> {
+    let sigma = cx.rules.get(&finding.rule_id).and_then(|rule| {
+        rule.sigma.as_ref().map(|sigma| wire::Sigma {
+            author: sigma.author.as_deref().map(Cow::Borrowed),
+            date: sigma.date.as_deref().map(Cow::Borrowed),
+            falsepositives: Cow::Borrowed(&sigma.false_positives),
+            id: sigma.id.as_deref().map(Cow::Borrowed),
+            level: sigma.level.as_deref().map(Cow::Borrowed),
+            modified: sigma.modified.as_deref().map(Cow::Borrowed),
+            references: Cow::Borrowed(&rule.references),
+            status: sigma.status.as_deref().map(Cow::Borrowed),
+            tags: Cow::Borrowed(&rule.tags),
+        })
+    });
+    wire::Finding::new(finding, sigma, detail)
 }

@@ -8,16 +8,18 @@
 //! bytes), so `trailgate report --from` (`from_jsonl.rs`) can merge the
 //! JSON Lines of several scans and render any format as if from one scan.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use crate::engine::{Finding, ScanResult};
+use crate::finding::{Finding, ScanResult};
+use crate::wire::{self, Detail, Kind, Tool};
 
-use super::json::{error, gone, skipped, summary, tool, FindingOut};
+use super::json::{finding, summary};
 use super::{render_streaming, Context, Report, StreamingReport};
 
-pub struct JsonLines;
+pub(super) struct JsonLines;
 
 impl Report for JsonLines {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -31,48 +33,42 @@ impl StreamingReport for JsonLines {
     }
 
     fn finding(&self, f: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer(
-            &mut *out,
-            &FindingOut::new(f, cx, Some("finding")).with_origin(f),
-        )?;
-        writeln!(out)
+        line(out, &finding(f, cx, Detail::Lines))
     }
 
     fn end(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         for e in &result.errors {
-            line(out, "error", error(e))?;
+            line(out, &wire::ErrorRecord::new(e, Detail::Lines))?;
         }
         for s in &result.skipped {
-            line(out, "skipped", skipped(s))?;
+            line(out, &wire::SkippedRecord::new(s, Detail::Lines))?;
         }
         for g in result.baseline.iter().flat_map(|b| &b.gone) {
-            line(out, "gone", gone(g))?;
+            line(out, &wire::Gone::new(g, Detail::Lines))?;
         }
-        let mut summary = summary(result);
         let stats = &result.stats;
-        summary["stats"] = json!({
-            "bytes": stats.bytes,
-            "rule_events": stats.rule_events,
-            "control_events": stats.control_events,
-            "out_of_scope": stats.out_of_scope,
-            "undated": stats.undated,
-            "first_event": stats.first_event.map(|t| t.to_rfc3339()),
-            "last_event": stats.last_event.map(|t| t.to_rfc3339()),
-            "accounts": stats.accounts,
-            "regions": stats.regions,
-            "inputs": cx.inputs,
-        });
-        summary["tool"] = tool();
-        line(out, "summary", summary)
+        let summary = wire::Summary {
+            stats: Some(wire::StatsOut {
+                accounts: Cow::Borrowed(&stats.accounts),
+                bytes: stats.bytes,
+                control_events: Cow::Borrowed(&stats.control_events),
+                first_event: stats.first_event.map(|t| t.to_rfc3339()),
+                inputs: Cow::Borrowed(cx.inputs),
+                last_event: stats.last_event.map(|t| t.to_rfc3339()),
+                out_of_scope: stats.out_of_scope,
+                regions: Cow::Borrowed(&stats.regions),
+                rule_events: Cow::Borrowed(&stats.rule_events),
+                undated: stats.undated,
+            }),
+            tool: Some(Tool::this()),
+            kind: Some(Kind::Summary),
+            ..summary(result)
+        };
+        line(out, &summary)
     }
 }
 
-fn line(out: &mut dyn Write, kind: &str, value: Value) -> io::Result<()> {
-    let mut object = serde_json::Map::new();
-    object.insert("type".into(), Value::String(kind.into()));
-    if let Value::Object(fields) = value {
-        object.extend(fields);
-    }
-    serde_json::to_writer(&mut *out, &Value::Object(object))?;
+fn line(out: &mut dyn Write, record: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, record)?;
     writeln!(out)
 }

@@ -4,25 +4,35 @@
 //! rule with none passes. Each unreadable input is a test case with an `<error>`. With
 //! `--baseline`, only new findings fail a rule; unchanged ones are listed in `<system-out>`.
 //!
-//! Written by hand: the schema allows few attributes (no `skipped` on `<testsuites>`, nothing but
-//! name/classname/time/group on `<testcase>`, times with at most three decimals), and a writer
-//! crate's defaults break those rules more easily than forty lines of escaped XML keep them.
+//! The one JUnit writer: `rules test --format junit` builds the same `Document` and writes it
+//! with `write_document`. Written by hand: the schema allows few attributes (no `skipped` on
+//! `<testsuites>`, nothing but name/classname/time/group on `<testcase>`, times with at most
+//! three decimals), and a writer crate's defaults break those rules more easily than forty lines
+//! of escaped XML keep them.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::engine::{Finding, ScanResult};
+use crate::finding::{Finding, Location, ScanResult};
 use crate::rule::Rule;
 use crate::source::InputError;
 
-use super::xml::{attr, text};
+use super::escape::{xml_attr as attr, xml_text as text};
 use super::{Context, Report};
 
-pub struct Junit;
+pub(super) struct Junit;
+
+/// A whole JUnit report.
+pub(super) struct Document {
+    pub(super) name: String,
+    /// The run's duration (`time` on `<testsuites>`), when there is one.
+    pub(super) time: Option<Duration>,
+    pub(super) suites: Vec<Suite>,
+}
 
 /// What one `<testcase>` says.
-enum Outcome {
+pub(super) enum Outcome {
     Passed,
     Failed {
         kind: String,
@@ -35,43 +45,66 @@ enum Outcome {
     },
 }
 
-struct Case {
-    name: String,
-    classname: String,
-    outcome: Outcome,
-    system_out: Option<String>,
+pub(super) struct Case {
+    pub(super) name: String,
+    pub(super) classname: String,
+    pub(super) outcome: Outcome,
+    pub(super) system_out: Option<String>,
 }
 
-struct Suite {
-    name: String,
-    cases: Vec<Case>,
+pub(super) struct Suite {
+    pub(super) name: String,
+    /// The file the suite comes from (`rules test`: the rule file).
+    pub(super) file: Option<String>,
+    /// `trailgate.NAME` properties.
+    pub(super) properties: Vec<(&'static str, usize)>,
+    pub(super) cases: Vec<Case>,
 }
 
 impl Report for Junit {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let suites = suites(result, cx);
-        let count = |f: fn(&Case) -> bool| -> usize {
-            suites
-                .iter()
-                .map(|s| s.cases.iter().filter(|c| f(c)).count())
-                .sum()
-        };
-        let tests = count(|_| true);
-        let failures = count(|c| matches!(c.outcome, Outcome::Failed { .. }));
-        let errors = count(|c| matches!(c.outcome, Outcome::Error { .. }));
-        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-        writeln!(
-            out,
-            r#"<testsuites name="trailgate" tests="{tests}" failures="{failures}" errors="{errors}" time="{}">"#,
-            seconds(result.stats.duration)
-        )?;
+        let mut suites = suites(result, cx);
         // The run's accounting once, on the first suite (JUnit has no run-level properties).
-        let accounting = super::json::accounting(result);
-        for (i, suite) in suites.iter().enumerate() {
-            write_suite(out, suite, if i == 0 { &accounting } else { &[] })?;
+        if let Some(first) = suites.first_mut() {
+            first.properties = super::json::accounting(result);
         }
-        writeln!(out, "</testsuites>")
+        write_document(
+            out,
+            &Document {
+                name: "trailgate".to_string(),
+                time: Some(result.stats.duration),
+                suites,
+            },
+        )
     }
+}
+
+/// Writes a JUnit report.
+pub(super) fn write_document(out: &mut dyn Write, document: &Document) -> io::Result<()> {
+    let count = |f: fn(&Case) -> bool| -> usize {
+        document
+            .suites
+            .iter()
+            .map(|s| s.cases.iter().filter(|c| f(c)).count())
+            .sum()
+    };
+    let tests = count(|_| true);
+    let failures = count(|c| matches!(c.outcome, Outcome::Failed { .. }));
+    let errors = count(|c| matches!(c.outcome, Outcome::Error { .. }));
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    write!(
+        out,
+        r#"<testsuites name="{}" tests="{tests}" failures="{failures}" errors="{errors}""#,
+        attr(&document.name)
+    )?;
+    if let Some(time) = document.time {
+        write!(out, r#" time="{}""#, seconds(time))?;
+    }
+    writeln!(out, ">")?;
+    for suite in &document.suites {
+        write_suite(out, suite)?;
+    }
+    writeln!(out, "</testsuites>")
 }
 
 /// Whole milliseconds, as the schema allows at most three decimals.
@@ -101,6 +134,8 @@ fn suites(result: &ScanResult, cx: &Context<'_>) -> Vec<Suite> {
             Some(suite) => suite.cases.push(case),
             None => suites.push(Suite {
                 name,
+                file: None,
+                properties: Vec::new(),
                 cases: vec![case],
             }),
         }
@@ -109,6 +144,8 @@ fn suites(result: &ScanResult, cx: &Context<'_>) -> Vec<Suite> {
     if !inputs.is_empty() {
         suites.push(Suite {
             name: "unreadable inputs".to_string(),
+            file: None,
+            properties: Vec::new(),
             cases: inputs,
         });
     }
@@ -116,6 +153,8 @@ fn suites(result: &ScanResult, cx: &Context<'_>) -> Vec<Suite> {
     if suites.is_empty() {
         suites.push(Suite {
             name: "trailgate".to_string(),
+            file: None,
+            properties: Vec::new(),
             cases: vec![Case {
                 name: "scan".to_string(),
                 classname: "trailgate".to_string(),
@@ -175,15 +214,25 @@ fn rule_case(rule: &Rule, findings: &[&Finding]) -> Case {
 fn lines(findings: &[&Finding]) -> String {
     let mut body = String::new();
     for f in findings {
-        body.push_str(&f.file);
-        body.push_str(&format!(" record {}", f.record));
-        if let Some(line) = f.line {
-            body.push_str(&format!(" (line {line})"));
+        match &f.location {
+            Location::Event(e) => {
+                body.push_str(&e.file);
+                body.push_str(&format!(" record {}", e.record));
+                if let Some(line) = e.line {
+                    body.push_str(&format!(" (line {line})"));
+                }
+            }
+            Location::Window(w) => {
+                body.push_str(&format!(
+                    "window {} to {} ({} events)",
+                    w.first, w.last, w.total
+                ));
+            }
         }
         body.push_str(": ");
         // A message rendered from event fields may hold line breaks; a finding stays one line.
         body.push_str(&f.message.replace(['\n', '\r'], " "));
-        if let Some(id) = &f.event_id {
+        if let Some(id) = f.event_location().and_then(|e| e.event_id.as_ref()) {
             body.push_str(&format!(" [eventID {id}]"));
         }
         body.push('\n');
@@ -225,11 +274,7 @@ fn input_cases(errors: &[InputError]) -> Vec<Case> {
     cases
 }
 
-fn write_suite(
-    out: &mut dyn Write,
-    suite: &Suite,
-    properties: &[(&'static str, usize)],
-) -> io::Result<()> {
+fn write_suite(out: &mut dyn Write, suite: &Suite) -> io::Result<()> {
     let failures = suite
         .cases
         .iter()
@@ -240,15 +285,19 @@ fn write_suite(
         .iter()
         .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
         .count();
-    writeln!(
+    write!(
         out,
-        r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="{errors}">"#,
+        r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="{errors}""#,
         attr(&suite.name),
         suite.cases.len()
     )?;
-    if !properties.is_empty() {
+    if let Some(file) = &suite.file {
+        write!(out, r#" file="{}""#, attr(file))?;
+    }
+    writeln!(out, ">")?;
+    if !suite.properties.is_empty() {
         writeln!(out, "    <properties>")?;
-        for (name, value) in properties {
+        for (name, value) in &suite.properties {
             writeln!(
                 out,
                 r#"      <property name="trailgate.{name}" value="{value}"/>"#

@@ -14,21 +14,21 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::engine::{Finding, ScanResult};
+use crate::finding::{EventLocation, Finding, ScanResult};
 
 use super::audit::{Audit, Group, Status};
 use super::escape::{markdown_code as code, markdown_text as text};
 use super::{Context, Format, Report};
 
-pub struct Markdown;
+pub(super) struct Markdown;
 
 /// The largest report, in bytes: under GitHub's 65,536-character limit for comments (a byte
 /// count is never below the character count), with room to spare for a heading of your own.
 pub const MAX_MARKDOWN_BYTES: usize = 60_000;
 /// Rows of the account, region and principal tables.
-pub const GROUP_ROWS: usize = 10;
+pub(super) const GROUP_ROWS: usize = 10;
 /// Rows of the per-day table.
-pub const DAY_ROWS: usize = 31;
+pub(super) const DAY_ROWS: usize = 31;
 /// Room kept for the closing lines after the findings.
 const FOOTER_BYTES: usize = 1_000;
 
@@ -357,17 +357,16 @@ fn write_days(md: &mut String, audit: &Audit<'_>) {
 
 fn finding_row(f: &Finding) -> String {
     let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "—".to_string(), code);
-    let time = f
-        .event_time
-        .as_deref()
-        .map_or_else(|| "—".to_string(), text);
+    let time = f.time().map_or_else(|| "—".to_string(), text);
+    let no_event = EventLocation::default();
+    let e = f.event_location().unwrap_or(&no_event);
     format!(
         "| {} | {} | {time} | {} | {} | {} | {} |\n",
         f.severity,
         code(&f.rule_id),
-        opt(&f.account),
-        opt(&f.region),
-        opt(&f.principal),
+        opt(&e.account),
+        opt(&e.region),
+        opt(&e.principal),
         text(&f.message)
     )
 }

@@ -17,16 +17,15 @@ mod junit;
 mod markdown;
 pub mod principals;
 mod sarif;
-mod sha256;
 mod text;
 mod uri;
 pub mod verify;
-pub(crate) mod xml;
 
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::engine::{Finding, RuleSet, ScanResult};
+use crate::engine::RuleSet;
+use crate::finding::{Finding, ScanResult};
 use crate::rule::Severity;
 
 pub use html::MAX_HTML_FINDINGS;

@@ -15,8 +15,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde::Serialize;
 
-use crate::engine::fingerprint::KEY as FINGERPRINT_KEY;
-use crate::engine::{Finding, ScanResult};
+use crate::finding::fingerprint::KEY as FINGERPRINT_KEY;
+use crate::finding::{Finding, Location as FindingLocation, ScanResult};
 use crate::rule::{Rule, Severity};
 use crate::source::InputError;
 
@@ -33,7 +33,7 @@ const SCHEMA: &str =
 /// The base every relative artifact URI is relative to; `originalUriBaseIds` says where it was.
 const SRCROOT: &str = "%SRCROOT%";
 
-pub struct Sarif;
+pub(super) struct Sarif;
 
 impl Report for Sarif {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -210,7 +210,9 @@ struct SarifResult<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Location {
-    physical_location: PhysicalLocation,
+    /// Absent for a finding at a window of events: it has no one place in a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<PhysicalLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     logical_locations: Vec<LogicalLocation>,
 }
@@ -247,10 +249,12 @@ struct LogicalLocation {
 #[serde(rename_all = "camelCase")]
 struct ResultProperties<'a> {
     severity: &'static str,
-    /// 0-based record index in the file, as in every other format.
-    record: usize,
+    /// 0-based record index in the file, as in every other format (not for a window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<usize>,
     /// What `region.startLine` counts: `lines` for JSON Lines files, `records` otherwise.
-    start_line_counts: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_line_counts: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     event_time: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -341,7 +345,17 @@ fn invocation_properties(result: &ScanResult) -> BTreeMap<&'static str, serde_js
     if !result.skipped.is_empty() {
         properties.insert(
             "skipped",
-            result.skipped.iter().map(super::json::skipped).collect(),
+            result
+                .skipped
+                .iter()
+                .map(|s| {
+                    serde_json::to_value(crate::wire::SkippedRecord::new(
+                        s,
+                        crate::wire::Detail::Document,
+                    ))
+                    .unwrap_or_default()
+                })
+                .collect(),
         );
     }
     properties
@@ -507,6 +521,7 @@ fn sarif_result<'a>(
     rule_index: Option<usize>,
     cx: &Context<'_>,
 ) -> SarifResult<'a> {
+    let event = finding.event_location();
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(FINGERPRINT_KEY, finding.fingerprint());
     SarifResult {
@@ -522,37 +537,42 @@ fn sarif_result<'a>(
                 finding.message.clone()
             },
         },
-        locations: [Location {
-            physical_location: physical_location(
-                &finding.file,
-                Some(finding.record),
-                finding.line,
-                cx,
-            ),
-            logical_locations: finding
-                .event_id
-                .iter()
-                .map(|id| LogicalLocation {
-                    name: id.clone(),
-                    kind: "object",
-                })
-                .collect(),
-        }],
+        locations: [location(finding, cx)],
         partial_fingerprints: fingerprints,
         baseline_state: finding.baseline.map(|s| s.as_str()),
         properties: ResultProperties {
             severity: finding.severity.as_str(),
-            record: finding.record,
-            start_line_counts: if finding.line.is_some() {
-                "lines"
-            } else {
-                "records"
-            },
-            event_time: finding.event_time.as_deref(),
-            event_name: finding.event_name.as_deref(),
-            account: finding.account.as_deref(),
-            region: finding.region.as_deref(),
-            principal: finding.principal.as_deref(),
+            record: event.map(|e| e.record),
+            start_line_counts: event.map(|e| if e.line.is_some() { "lines" } else { "records" }),
+            event_time: finding.time(),
+            event_name: event.and_then(|e| e.event_name.as_deref()),
+            account: event.and_then(|e| e.account.as_deref()),
+            region: event.and_then(|e| e.region.as_deref()),
+            principal: event.and_then(|e| e.principal.as_deref()),
+        },
+    }
+}
+
+/// Where a finding is: the event's file and record, named by its eventID; a window of events
+/// has no one place in a file and is named by its members' eventIDs.
+fn location(finding: &Finding, cx: &Context<'_>) -> Location {
+    let object = |id: &String| LogicalLocation {
+        name: id.clone(),
+        kind: "object",
+    };
+    match &finding.location {
+        FindingLocation::Event(e) => Location {
+            physical_location: Some(physical_location(&e.file, Some(e.record), e.line, cx)),
+            logical_locations: e.event_id.iter().map(object).collect(),
+        },
+        FindingLocation::Window(w) => Location {
+            physical_location: None,
+            logical_locations: w
+                .members
+                .iter()
+                .filter_map(|m| m.event_id.as_ref())
+                .map(object)
+                .collect(),
         },
     }
 }
@@ -564,7 +584,7 @@ fn notification(error: &InputError, cx: &Context<'_>) -> Notification {
             text: format!("{}: {}", error.location(), error.message),
         },
         locations: [Location {
-            physical_location: physical_location(&error.file, error.record, error.line, cx),
+            physical_location: Some(physical_location(&error.file, error.record, error.line, cx)),
             logical_locations: Vec::new(),
         }],
     }

@@ -7,13 +7,13 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::engine::{Evidence, Finding, ScanResult};
+use crate::finding::{EventLocation, Evidence, Finding, Location, Measure, ScanResult, Window};
 use crate::rule::Severity;
 
 use super::escape::control;
 use super::{counts_by_severity, render_streaming, Context, Report, StreamingReport};
 
-pub struct Text;
+pub(super) struct Text;
 
 const EVIDENCE_WIDTH: usize = 160;
 /// Gone findings listed in the summary; a log is not the place for thousands of them.
@@ -100,37 +100,9 @@ fn write_finding(out: &mut dyn Write, paint: &Paint, f: &Finding) -> io::Result<
         control(&f.title)
     )?;
     writeln!(out, "  {}", control(&f.message))?;
-    let mut at = format!("{} record {}", control(&f.file), f.record);
-    if let Some(line) = f.line {
-        at.push_str(&format!(" (line {line})"));
-    }
-    writeln!(out, "  {} {at}", paint.dim("at"))?;
-    let mut event = Vec::new();
-    if let Some(name) = &f.event_name {
-        event.push(name.clone());
-    }
-    if let Some(id) = &f.event_id {
-        event.push(format!("id {id}"));
-    }
-    if let Some(time) = &f.event_time {
-        event.push(time.clone());
-    }
-    if let Some(account) = &f.account {
-        event.push(format!("account {account}"));
-    }
-    if let Some(region) = &f.region {
-        event.push(region.clone());
-    }
-    if !event.is_empty() {
-        writeln!(
-            out,
-            "  {} {}",
-            paint.dim("event"),
-            control(&event.join(", "))
-        )?;
-    }
-    if let Some(principal) = &f.principal {
-        writeln!(out, "  {} {}", paint.dim("by"), control(principal))?;
+    match &f.location {
+        Location::Event(e) => write_event(out, e, paint)?,
+        Location::Window(w) => write_window(out, w, paint)?,
     }
     for evidence in &f.evidence {
         writeln!(
@@ -141,6 +113,81 @@ fn write_finding(out: &mut dyn Write, paint: &Paint, f: &Finding) -> io::Result<
         )?;
     }
     writeln!(out)
+}
+
+/// Where a finding at one event is: file, record, and the event's main fields.
+fn write_event(out: &mut dyn Write, e: &EventLocation, paint: &Paint) -> io::Result<()> {
+    let mut at = format!("{} record {}", control(&e.file), e.record);
+    if let Some(line) = e.line {
+        at.push_str(&format!(" (line {line})"));
+    }
+    writeln!(out, "  {} {at}", paint.dim("at"))?;
+    let mut event = Vec::new();
+    if let Some(name) = &e.event_name {
+        event.push(name.clone());
+    }
+    if let Some(id) = &e.event_id {
+        event.push(format!("id {id}"));
+    }
+    if let Some(time) = &e.event_time {
+        event.push(time.clone());
+    }
+    if let Some(account) = &e.account {
+        event.push(format!("account {account}"));
+    }
+    if let Some(region) = &e.region {
+        event.push(region.clone());
+    }
+    if !event.is_empty() {
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("event"),
+            control(&event.join(", "))
+        )?;
+    }
+    if let Some(principal) = &e.principal {
+        writeln!(out, "  {} {}", paint.dim("by"), control(principal))?;
+    }
+    Ok(())
+}
+
+/// Where a finding at a window of events is: the group, the time span, what was measured, and
+/// the events (as many as the finding lists).
+fn write_window(out: &mut dyn Write, w: &Window, paint: &Paint) -> io::Result<()> {
+    let group: Vec<String> = w.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    writeln!(
+        out,
+        "  {} {} to {} ({} {}){}",
+        paint.dim("window"),
+        control(&w.first),
+        control(&w.last),
+        w.total,
+        if w.total == 1 { "event" } else { "events" },
+        if group.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", control(&group.join(", ")))
+        }
+    )?;
+    let measured = match &w.measure {
+        Measure::Count(n) => format!("count {n}"),
+        Measure::Distinct { field, values } => {
+            format!("{} distinct {field}: {}", values.len(), values.join(", "))
+        }
+        Measure::Rules(ids) => format!("rules {}", ids.join(", ")),
+    };
+    writeln!(out, "  {} {}", paint.dim("measured"), control(&measured))?;
+    for m in &w.members {
+        let id = m.event_id.as_deref().unwrap_or("(no eventID)");
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("member"),
+            control(&format!("{} {id}", m.event_time))
+        )?;
+    }
+    Ok(())
 }
 
 fn evidence_text(evidence: &Evidence) -> String {

@@ -11,7 +11,7 @@ const STDIN_NAME: &str = "<stdin>";
 /// A file's URI: relative to `root` when the file is inside it, else an absolute `file://` URI
 /// (a file outside the repository cannot be shown in it, but it can still be named).
 /// `name` is the file as reports name it; relative names are relative to `cwd`.
-pub fn artifact_uri(name: &str, cwd: &Path, root: &Path) -> String {
+pub(super) fn artifact_uri(name: &str, cwd: &Path, root: &Path) -> String {
     if name == STDIN_NAME {
         return encode(name);
     }
@@ -33,7 +33,7 @@ pub fn artifact_uri(name: &str, cwd: &Path, root: &Path) -> String {
 }
 
 /// `file:///abs/dir/` for a directory: the trailing slash makes relative URIs resolve inside it.
-pub fn directory_uri(dir: &Path) -> String {
+pub(super) fn directory_uri(dir: &Path) -> String {
     file_uri(&normalize(dir), true)
 }
 

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::verify::RuleResult;
 
-use super::{explain, xml};
+use super::explain;
+use super::junit::{write_document, Case, Document, Outcome, Suite};
 
 /// Totals over all rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,63 +110,53 @@ pub fn write_json(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()>
     writeln!(out)
 }
 
-/// JUnit XML for CI test tabs: one testsuite per rule, one testcase per case; a failing case
-/// carries what was expected, what happened and the explain trace.
+/// JUnit XML for CI test tabs (the scan's JUnit writer): one testsuite per rule, one testcase
+/// per case; a failing case carries what was expected, what happened and the explain trace.
 pub fn write_junit(out: &mut dyn Write, results: &[RuleResult]) -> io::Result<()> {
-    let t = totals(results);
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="trailgate rules test" tests="{}" failures="{}" errors="0">"#,
-        t.cases, t.failed
-    )?;
+    let mut suites = Vec::new();
     for result in results {
-        writeln!(
-            out,
-            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="0" file="{}">"#,
-            xml::attr(&result.rule_id),
-            result.cases.len(),
-            result.failed(),
-            xml::attr(&result.file)
-        )?;
         let classname = if result.pack.is_empty() {
             "rules".to_string()
         } else {
             result.pack.replace('/', ".")
         };
+        let mut cases = Vec::new();
         for case in &result.cases {
-            let name = xml::attr(&format!("{}: {}", result.rule_id, case.name));
-            match &case.failure {
-                None => writeln!(
-                    out,
-                    r#"    <testcase name="{name}" classname="{}"/>"#,
-                    xml::attr(&classname)
-                )?,
+            let outcome = match &case.failure {
+                None => Outcome::Passed,
                 Some(failure) => {
-                    let mut body = Vec::new();
+                    let mut body =
+                        format!("{}:{}: {failure}\n", result.file, case.line).into_bytes();
                     if let Some(explanation) = &case.explanation {
                         explain::write_text(&mut body, explanation, "")?;
                     }
-                    writeln!(
-                        out,
-                        r#"    <testcase name="{name}" classname="{}">"#,
-                        xml::attr(&classname)
-                    )?;
-                    writeln!(
-                        out,
-                        r#"      <failure message="{}" type="rule test">{}:{}: {}"#,
-                        xml::attr(failure),
-                        xml::text(&result.file),
-                        case.line,
-                        xml::text(failure)
-                    )?;
-                    write!(out, "{}", xml::text(&String::from_utf8_lossy(&body)))?;
-                    writeln!(out, "</failure>")?;
-                    writeln!(out, "    </testcase>")?;
+                    Outcome::Failed {
+                        kind: "rule test".to_string(),
+                        message: failure.clone(),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    }
                 }
-            }
+            };
+            cases.push(Case {
+                name: format!("{}: {}", result.rule_id, case.name),
+                classname: classname.clone(),
+                outcome,
+                system_out: None,
+            });
         }
-        writeln!(out, "  </testsuite>")?;
+        suites.push(Suite {
+            name: result.rule_id.clone(),
+            file: Some(result.file.clone()),
+            properties: Vec::new(),
+            cases,
+        });
     }
-    writeln!(out, "</testsuites>")
+    write_document(
+        out,
+        &Document {
+            name: "trailgate rules test".to_string(),
+            time: None,
+            suites,
+        },
+    )
 }

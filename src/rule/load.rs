@@ -4,26 +4,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path as FsPath, PathBuf};
 
-use serde_saphyr::DuplicateKeyPolicy;
-
 use super::compile::compile;
 use super::error::RuleError;
+use super::file::parse_yaml;
+pub use super::file::RuleFile;
 use super::sigma;
 use super::spec::RuleSpec;
 use super::Rule;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
-}
-
-/// The text of one rule file and where it came from.
-#[derive(Debug, Clone)]
-pub struct RuleFile {
-    /// How errors and findings name the file: a path, or `builtin:rules/...` for the embedded pack.
-    pub name: String,
-    pub text: String,
-    /// The rule's pack: its directory relative to the rules root (`aws/autoscaling`).
-    pub pack: String,
 }
 
 /// The embedded built-in rule files, in path order.
@@ -253,13 +243,7 @@ pub fn compile_files_with_notes(
 
 /// Parses one rule file with limits against alias bombs and deep nesting.
 pub fn parse(file: &RuleFile) -> Result<RuleSpec, RuleError> {
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        duplicate_keys: DuplicateKeyPolicy::Error,
-        with_snippet: false,
-    };
-    serde_saphyr::from_str_with_options::<RuleSpec>(&file.text, options)
-        .map_err(|err| RuleError::from_yaml(&file.name, &err))
+    parse_yaml::<RuleSpec>(file).map_err(|err| RuleError::from_yaml(&file.name, &err))
 }
 
 fn is_yaml(path: &FsPath) -> bool {

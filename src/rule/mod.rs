@@ -5,6 +5,7 @@ pub mod cidr;
 pub mod compile;
 pub mod condition;
 pub mod error;
+pub mod file;
 pub mod filter;
 pub mod load;
 pub mod path;
@@ -18,8 +19,9 @@ use std::collections::BTreeMap;
 
 pub use condition::Condition;
 pub use error::RuleError;
+pub use file::RuleFile;
 pub use filter::RuleFilter;
-pub use load::{load_builtin, load_paths, RuleFile};
+pub use load::{load_builtin, load_paths};
 pub use severity::Severity;
 pub use template::Template;
 

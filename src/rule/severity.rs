@@ -3,8 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// How serious a finding is. Ordered from least (`Info`) to most (`Critical`) serious.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+use serde::{Deserialize, Serialize};
+
+/// How serious a finding is. Ordered from least (`Info`) to most (`Critical`) serious. Its
+/// serde form is the token of `as_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Low,

@@ -157,7 +157,7 @@ fn add_file(path: &Path, name: Arc<str>, discovery: &mut Discovery, seen: &mut H
 }
 
 /// CloudTrail writes digests under `CloudTrail-Digest/` with `_CloudTrail-Digest_` in the name.
-pub fn is_digest_path(path: &Path) -> bool {
+pub(super) fn is_digest_path(path: &Path) -> bool {
     path.components()
         .any(|c| c.as_os_str() == "CloudTrail-Digest")
         || path

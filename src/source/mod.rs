@@ -4,10 +4,6 @@
 mod discover;
 mod read;
 pub mod records;
-#[cfg(feature = "s3")]
-pub mod s3;
-#[cfg(not(feature = "s3"))]
-#[path = "s3_disabled.rs"]
 pub mod s3;
 mod stream;
 
@@ -68,7 +64,7 @@ pub struct Event {
 }
 
 /// A file or a record that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InputError {
     pub file: Arc<str>,
     /// Set when one record failed and the rest of the file was read.
@@ -104,8 +100,10 @@ impl InputError {
     }
 }
 
-/// Why a file was passed over without being an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a file was passed over without being an error. Its serde form is a stable token
+/// (`digest`, `not-regular-file`); `as_str` is the prose for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
     /// A CloudTrail digest file (integrity hashes, not events).
     Digest,
@@ -115,6 +113,14 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    pub const ALL: [SkipReason; 2] = [SkipReason::Digest, SkipReason::NotRegularFile];
+
+    /// The reason whose prose (`as_str`) this is: reports written before the token existed
+    /// carry only the prose.
+    pub fn from_prose(prose: &str) -> Option<SkipReason> {
+        SkipReason::ALL.into_iter().find(|r| r.as_str() == prose)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::Digest => "CloudTrail digest file",

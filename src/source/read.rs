@@ -71,12 +71,12 @@ pub(super) struct Decoded<'a> {
 
 impl Decoded<'_> {
     /// Bytes read from disk so far (compressed, for gzip).
-    pub fn on_disk(&self) -> u64 {
+    pub(super) fn on_disk(&self) -> u64 {
         self.on_disk.get()
     }
 
     /// Why reading the decoded stream failed.
-    pub fn read_error(&self, err: &std::io::Error) -> String {
+    pub(super) fn read_error(&self, err: &std::io::Error) -> String {
         if self.gzip {
             format!(
                 "cannot decompress gzip: {} (the file is truncated or corrupt)",
@@ -87,7 +87,7 @@ impl Decoded<'_> {
         }
     }
 
-    pub fn too_large(&self, limit: u64) -> String {
+    pub(super) fn too_large(&self, limit: u64) -> String {
         format!(
             "the file is larger than {limit} bytes{}; raise the limit with --max-file-size if it is genuine",
             if self.gzip { " once decompressed" } else { "" }

@@ -1,6 +1,7 @@
-//! Helpers shared by the CLI tests: run the real binary and read its JSON output.
+//! Helpers shared by the CLI tests: run trailgate (in this process, or the binary as a child
+//! process where a process is needed) and read its output.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -19,7 +20,28 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// Runs trailgate in this process through `trailgate::cli::run`, which is all the binary does
+/// besides reading the terminal facts: no terminal, no `NO_COLOR`, the real clock. For what needs
+/// a process of its own (standard input, environment variables, another working directory), use
+/// `trailgate_process` or `trailgate_in`.
 pub fn trailgate(args: &[&str]) -> Run {
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let code = trailgate::cli::run(
+        std::iter::once("trailgate").chain(args.iter().copied()),
+        &mut stdout,
+        &mut stderr,
+        trailgate::cli::Terminal::default(),
+    );
+    Run {
+        code,
+        stdout: String::from_utf8(stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("UTF-8 stderr"),
+    }
+}
+
+/// Runs the `trailgate` binary as a child process.
+pub fn trailgate_process(args: &[&str]) -> Run {
     let output = Command::cargo_bin("trailgate")
         .expect("binary is built")
         .args(args)
@@ -31,6 +53,17 @@ pub fn trailgate(args: &[&str]) -> Run {
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
     }
+}
+
+/// Makes a FIFO with mkfifo(1) in `dir`; returns its path.
+pub fn fifo(dir: &tempfile::TempDir, name: &str) -> String {
+    let path = dir.path().join(name);
+    let status = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    path.to_str().unwrap().to_string()
 }
 
 /// Runs `scan --format json` and parses the document.

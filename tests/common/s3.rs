@@ -1,7 +1,7 @@
 //! Helpers for the S3 tests: a local S3-compatible server (moto, started by `.ci/run`) found
 //! through `TRAILGATE_TEST_S3_ENDPOINT`, buckets, uploads, and trailgate run against it.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -1,6 +1,4 @@
-//! Trail objects in Amazon S3 or an S3-compatible store, read without downloading a copy first.
-//!
-//! `discover` lists the objects under `s3://bucket/prefix` URLs (narrowing the listing by the
+//! The S3 client (the `s3` feature): `discover` lists the objects under `s3://bucket/prefix` URLs (narrowing the listing by the
 //! `AWSLogs/` layout when accounts, regions or a time window are given) and turns them into
 //! `TrailFile`s whose bytes come from a shared `Fetcher`. The fetcher runs its own small tokio
 //! runtime and fetches objects ahead of the rayon workers that read them, a bounded number at a
@@ -18,36 +16,11 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, RetryConfig};
 use tokio::task::JoinHandle;
 
-use super::discover::{is_digest_path, is_trail_file_name};
-use super::read::decode_slice;
-use super::{Discovery, InputError, ReadLimits, SkipReason, Skipped, TrailFile};
-use crate::time::Timestamp;
-
-/// The prefix of the URLs read from S3.
-pub const SCHEME: &str = "s3://";
-
-/// True for an `s3://` URL (an input to list in S3 rather than a local path).
-pub fn is_s3_url(input: &str) -> bool {
-    input.starts_with(SCHEME)
-}
-
-/// How to reach the store and what the listing may leave out.
-#[derive(Debug, Clone, Default)]
-pub struct S3Options {
-    /// `--endpoint-url`: an S3-compatible store (MinIO, a local test server). Without it the
-    /// `AWS_ENDPOINT_URL` variable, else AWS itself.
-    pub endpoint: Option<String>,
-    /// Requests in flight at once, for listing and for fetching ahead of the workers.
-    pub concurrency: usize,
-    /// Only these accounts (`AWSLogs/<account>/`); empty: any.
-    pub accounts: Vec<String>,
-    /// Only these regions (`CloudTrail/<region>/`); empty: any.
-    pub regions: Vec<String>,
-    /// Only days of the layout that may hold events at or after this instant.
-    pub since: Option<Timestamp>,
-    /// Only days of the layout that may hold events before this instant.
-    pub until: Option<Timestamp>,
-}
+use super::{S3Options, SCHEME};
+use crate::source::discover::{is_digest_path, is_trail_file_name};
+use crate::source::read::decode_slice;
+use crate::source::{Discovery, InputError, ReadLimits, SkipReason, Skipped, TrailFile};
+use crate::time::days_from_civil;
 
 /// `s3://bucket/key` split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,12 +76,15 @@ pub struct Remote {
 
 impl Remote {
     /// Fetches (or takes the prefetched) object: its bytes as stored.
-    pub(super) fn fetch(&self) -> Result<Vec<u8>, String> {
+    pub(in crate::source) fn fetch(&self) -> Result<Vec<u8>, String> {
         self.fetcher.take(self.index)
     }
 
     /// Fetches (or takes the prefetched) object and decodes it like a local file.
-    pub(super) fn read_decoded(&self, limits: &ReadLimits) -> Result<(Vec<u8>, u64), String> {
+    pub(in crate::source) fn read_decoded(
+        &self,
+        limits: &ReadLimits,
+    ) -> Result<(Vec<u8>, u64), String> {
         let bytes = self.fetcher.take(self.index)?;
         decode_slice(&bytes, limits)
     }
@@ -422,17 +398,6 @@ impl Narrow {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A message that tells the user what to do, for the errors S3 gives.
 fn describe(err: &object_store::Error) -> String {
     let text = err.to_string();
@@ -481,7 +446,7 @@ fn last_line(text: &str) -> String {
 
 /// Lists the objects under each URL and returns them as files to read, in key order per URL.
 /// Errors (a missing bucket, access denied) are values naming the URL, as for local paths.
-pub fn discover(urls: &[String], options: &S3Options) -> Discovery {
+pub(super) fn discover(urls: &[String], options: &S3Options) -> Discovery {
     let mut discovery = Discovery::default();
     if urls.is_empty() {
         return discovery;

@@ -23,6 +23,22 @@ pub fn fingerprint(rule_id: &str, event_id: Option<&str>, file: &str, record: us
     }
 }
 
+/// `rule-id/window:HASH` for a finding at a window of events (a correlation): the hash of the
+/// group (field and value pairs) and the window's first event time, so the same burst found
+/// again, in any shard or run, gets the same fingerprint.
+pub fn window(rule_id: &str, group: &[(String, String)], first: &str) -> String {
+    let mut hash = Fnv1a::new();
+    for (field, value) in group {
+        hash.write(field.as_bytes());
+        hash.write(&[0]);
+        hash.write(value.as_bytes());
+        hash.write(&[0]);
+    }
+    hash.write(&[1]);
+    hash.write(first.as_bytes());
+    format!("{rule_id}/window:{:016x}", hash.finish())
+}
+
 /// 64-bit FNV-1a. The standard library's hashers may change between Rust releases; a
 /// fingerprint written today must match one computed by a later build.
 struct Fnv1a(u64);
@@ -68,6 +84,16 @@ mod tests {
         assert_ne!(a, fingerprint("r", None, "trail.json", 2));
         assert_ne!(a, fingerprint("r", None, "other.json", 1));
         assert!(a.starts_with("r/record:"), "{a}");
+    }
+
+    #[test]
+    fn window_fingerprint_depends_on_group_and_start() {
+        let group = |v: &str| vec![("sourceIPAddress".to_string(), v.to_string())];
+        let a = window("r", &group("1.2.3.4"), "2024-01-01T00:00:00Z");
+        assert_eq!(a, window("r", &group("1.2.3.4"), "2024-01-01T00:00:00Z"));
+        assert_ne!(a, window("r", &group("1.2.3.5"), "2024-01-01T00:00:00Z"));
+        assert_ne!(a, window("r", &group("1.2.3.4"), "2024-01-01T00:00:01Z"));
+        assert!(a.starts_with("r/window:"), "{a}");
     }
 
     #[test]

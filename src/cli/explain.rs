@@ -1,0 +1,91 @@
+//! `trailgate explain RULE EVENTS`: why a rule matches an event or not, node by node.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::args::{ExplainArgs, ListFormat};
+use super::plan::RulePlan;
+use super::rules::{load_rules, write_rule_errors};
+use crate::engine::explain::explain;
+use crate::exit::ExitStatus;
+use crate::report;
+use crate::rule;
+use crate::source::{discover, Input, ReadLimits};
+
+pub(super) fn run_explain(
+    args: &ExplainArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let plan = RulePlan {
+        paths: args.selection.rules.clone(),
+        builtin: args.selection.builtin,
+        ..RulePlan::default()
+    };
+    let rules = match load_rules(&plan, stderr) {
+        Ok(rules) => rules,
+        Err(errors) => return write_rule_errors(stderr, &errors, ""),
+    };
+    let Some(rule) = rules.get(&args.rule) else {
+        let ids: Vec<String> = rules.rules().iter().map(|r| r.id.clone()).collect();
+        writeln!(stderr, "error: no loaded rule has the id `{}`", args.rule)?;
+        match rule::error::closest(&args.rule, &ids) {
+            Some(best) => writeln!(stderr, "  help: did you mean `{best}`?")?,
+            None => writeln!(
+                stderr,
+                "  help: `trailgate rules list` shows the ids; add --rules PATH for your own rules"
+            )?,
+        }
+        return Ok(ExitStatus::Usage);
+    };
+    let discovery = discover(&[Input::from_arg(&args.event_file)]);
+    let mut errors = discovery.errors;
+    let mut explanations = Vec::new();
+    for file in &discovery.files {
+        let contents = file.read(&ReadLimits::default());
+        errors.extend(contents.errors);
+        for event in contents.events {
+            explanations.push((event.origin, explain(rule, &event.value)));
+        }
+    }
+    match args.format {
+        ListFormat::Text => {
+            for (origin, explanation) in &explanations {
+                let line = origin
+                    .line
+                    .map(|l| format!(" (line {l})"))
+                    .unwrap_or_default();
+                writeln!(stdout, "{} record {}{line}", origin.file, origin.record)?;
+                report::explain::write_text(stdout, explanation, "  ")?;
+                writeln!(stdout)?;
+            }
+        }
+        ListFormat::Json => {
+            let list: Vec<_> = explanations
+                .iter()
+                .map(|(origin, explanation)| {
+                    let mut value = report::explain::to_json(explanation);
+                    value["file"] = json!(&*origin.file);
+                    value["record"] = json!(origin.record);
+                    value["line"] = json!(origin.line);
+                    value
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *stdout, &list)?;
+            writeln!(stdout)?;
+        }
+    }
+    for error in &errors {
+        writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
+    }
+    if explanations.is_empty() && errors.is_empty() {
+        writeln!(stderr, "error: {}: no events to explain", args.event_file)?;
+        return Ok(ExitStatus::Incomplete);
+    }
+    Ok(if errors.is_empty() {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::Incomplete
+    })
+}

@@ -1,0 +1,100 @@
+//! `trailgate report --from FILE...`: the JSON Lines of one or more scans, merged and rendered
+//! as the scan would have rendered them.
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+use super::args::ReportArgs;
+use super::output::write_reports;
+use super::plan::{self, ReportPlan};
+use super::rules::{load_rules, write_rule_errors};
+use super::Terminal;
+use crate::baseline;
+use crate::exit::ExitStatus;
+use crate::report::from_jsonl;
+
+/// `trailgate report --from FILE...`: the JSON Lines of one or more scans, merged and rendered
+/// as the scan would have rendered them.
+pub(super) fn run_report(
+    args: &ReportArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    match plan::report(args) {
+        Ok(plan) => report(&plan, stdout, stderr, terminal),
+        Err(err) if err.conflict => {
+            writeln!(stderr, "error: {}", err.message)?;
+            Ok(ExitStatus::Usage)
+        }
+        Err(err) => {
+            writeln!(stderr, "error: {}; no report was written", err.message)?;
+            Ok(ExitStatus::Usage)
+        }
+    }
+}
+
+/// Runs a report plan: merges the JSON Lines reports, compares with the baseline, writes.
+pub fn report(
+    plan: &ReportPlan,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    let rules = match load_rules(&plan.rules, stderr) {
+        Ok(rules) => rules,
+        Err(errors) => return write_rule_errors(stderr, &errors, "; no report was written"),
+    };
+    let merged = match from_jsonl::read(&plan.from) {
+        Ok(merged) => merged,
+        Err(message) => {
+            writeln!(stderr, "error: {message}; no report was written")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    // The reports describe the rules (SARIF's rule list, JUnit's test cases): they must be the
+    // rules the scans ran.
+    let loaded: BTreeSet<String> = rules.rules().iter().map(|r| r.id.clone()).collect();
+    if merged.rule_ids != loaded {
+        let missing: Vec<&String> = merged.rule_ids.difference(&loaded).take(5).collect();
+        let extra: Vec<&String> = loaded.difference(&merged.rule_ids).take(5).collect();
+        writeln!(
+            stderr,
+            "error: the scans ran {} rules, these options load {}{}{}; give `report` the --rules, --builtin, --pack, --tag, --severity and --framework of the scans; no report was written",
+            merged.rule_ids.len(),
+            loaded.len(),
+            if missing.is_empty() { String::new() } else { format!(" (not loaded: {})", list(&missing)) },
+            if extra.is_empty() { String::new() } else { format!(" (not in the scans: {})", list(&extra)) },
+        )?;
+        return Ok(ExitStatus::Usage);
+    }
+    let mut result = merged.result;
+    if let Some(path) = &plan.baseline {
+        match baseline::read(path) {
+            Ok(baseline) => baseline::compare(&mut result, &baseline),
+            Err(reason) => {
+                writeln!(
+                    stderr,
+                    "error: baseline {}: {reason}; no report was written",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        }
+    }
+    write_reports(
+        &plan.output,
+        &result,
+        &rules,
+        &merged.inputs,
+        (stdout, stderr),
+        terminal,
+    )
+}
+
+fn list(ids: &[&String]) -> String {
+    ids.iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,221 @@
+//! `trailgate scan`: trail files (local or S3) through the rules into reports, written while the
+//! scan runs when every report can take findings one at a time.
+
+use std::io::{self, Write};
+
+use super::args::ScanArgs;
+use super::output::{context, finish_reports, report_paths, write_failed, write_reports, Streamed};
+use super::plan::{self, ScanPlan};
+use super::rules::{load_rules, write_rule_errors};
+use super::{progress, Terminal};
+use crate::baseline;
+use crate::engine::{scan as scan_all, scan_streaming, ScanOptions};
+use crate::exit::ExitStatus;
+use crate::finding::Finding;
+use crate::report::{self, Context, StreamingReport};
+use crate::source::{discover, s3, Input};
+use crate::time::Timestamp;
+
+/// `trailgate scan`: plans the run from the arguments, then runs the plan.
+pub(super) fn run_scan(
+    args: &ScanArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    match plan::scan(args, terminal.now.unwrap_or_else(Timestamp::now)) {
+        Ok(plan) => scan(&plan, stdout, stderr, terminal),
+        Err(err) if err.conflict => {
+            writeln!(stderr, "error: {}", err.message)?;
+            Ok(ExitStatus::Usage)
+        }
+        Err(err) => {
+            writeln!(stderr, "error: {}; nothing was scanned", err.message)?;
+            Ok(ExitStatus::Usage)
+        }
+    }
+}
+
+/// Runs a scan plan: loads the rules and the baseline, scans, writes the reports.
+pub fn scan(
+    plan: &ScanPlan,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    let rules = match load_rules(&plan.rules, stderr) {
+        Ok(rules) => rules,
+        Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
+    };
+    let baseline = match &plan.baseline {
+        Some(path) => match baseline::read(path) {
+            Ok(baseline) => Some(baseline),
+            Err(reason) => {
+                writeln!(
+                    stderr,
+                    "error: baseline {}: {reason}; nothing was scanned",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::Usage);
+            }
+        },
+        None => None,
+    };
+    let destinations = &plan.output.destinations;
+    let scope = &plan.scope;
+    let paths = &plan.inputs;
+    let (urls, local): (Vec<String>, Vec<String>) =
+        paths.iter().cloned().partition(|p| s3::is_s3_url(p));
+    let inputs: Vec<Input> = local.iter().map(|p| Input::from_arg(p)).collect();
+    let mut discovery = discover(&inputs);
+    discovery.append(s3::discover(
+        &urls,
+        &s3::S3Options {
+            endpoint: plan.endpoint_url.clone(),
+            concurrency: plan.s3_concurrency,
+            accounts: scope.accounts.clone(),
+            regions: scope.regions.clone(),
+            since: scope.since,
+            until: scope.until,
+        },
+    ));
+    let mut options = ScanOptions {
+        threads: plan.threads,
+        limits: plan.limits,
+        scope: scope.clone(),
+        keep_events: destinations.iter().any(|d| d.format.shows_events()),
+        progress: None,
+        ..ScanOptions::default()
+    };
+    let display = (terminal.stderr_is_tty && !plan.quiet).then(|| {
+        let bytes = discovery
+            .files
+            .iter()
+            .filter_map(|f| f.path.as_ref().and_then(|p| std::fs::metadata(p).ok()))
+            .map(|m| m.len())
+            .sum();
+        progress::Display::start(discovery.files.len(), bytes)
+    });
+    options.progress = display.as_ref().map(progress::Display::progress);
+
+    // Findings go out while the scan runs when every report can take them that way: memory then
+    // stays bounded whatever the number of findings. Not with a baseline (findings are marked new
+    // or unchanged against the whole scan), nor when findings and the progress bar would share
+    // one terminal.
+    let streaming: Option<Vec<&'static dyn StreamingReport>> = if baseline.is_none()
+        && !(display.is_some()
+            && terminal.stdout_is_tty
+            && destinations.iter().any(|d| d.path.is_none()))
+    {
+        destinations
+            .iter()
+            .map(|d| report::streaming(d.format))
+            .collect()
+    } else {
+        None
+    };
+    if let Some(streaming) = streaming {
+        let reports = report_paths(destinations);
+        let mut streams = Vec::new();
+        let mut all_written = true;
+        // At most one report goes to standard output (checked by `destinations`).
+        let mut standard_output = Some(&mut *stdout);
+        for (destination, report) in destinations.iter().zip(streaming) {
+            let writer: Box<dyn Write + '_> = match &destination.path {
+                None => match standard_output.take() {
+                    Some(stdout) => Box::new(io::BufWriter::with_capacity(1 << 16, stdout)),
+                    None => continue,
+                },
+                Some(path) => match std::fs::File::create(path) {
+                    Ok(file) => Box::new(io::BufWriter::with_capacity(1 << 16, file)),
+                    Err(err) => {
+                        all_written &= write_failed(stderr, destination, &err)?;
+                        continue;
+                    }
+                },
+            };
+            let cx = context(
+                &plan.output,
+                destination,
+                &rules,
+                (paths, &reports),
+                terminal,
+            );
+            streams.push(Streamed {
+                destination,
+                report,
+                cx,
+                writer,
+                error: None,
+            });
+        }
+        for stream in &mut streams {
+            let Streamed {
+                report, cx, writer, ..
+            } = stream;
+            stream.error = report.begin(cx, writer).err();
+        }
+        // Each file's findings are rendered by the worker that found them, for every report,
+        // and written here in order.
+        let renderers: Vec<(&dyn StreamingReport, Context<'_>)> =
+            streams.iter().map(|o| (o.report, o.cx.clone())).collect();
+        let render = |findings: Vec<Finding>| -> Vec<io::Result<Vec<u8>>> {
+            renderers
+                .iter()
+                .map(|(report, cx)| {
+                    let mut bytes = Vec::new();
+                    findings
+                        .iter()
+                        .try_for_each(|f| report.finding(f, cx, &mut bytes))
+                        .map(|()| bytes)
+                })
+                .collect()
+        };
+        let result = scan_streaming(&rules, discovery, &options, &render, &mut |rendered| {
+            for (stream, bytes) in streams.iter_mut().zip(rendered) {
+                if stream.error.is_none() {
+                    stream.error = bytes.and_then(|b| stream.writer.write_all(&b)).err();
+                }
+            }
+        });
+        if let Some(display) = display {
+            display.finish();
+        }
+        for stream in streams {
+            let Streamed {
+                destination,
+                report,
+                cx,
+                mut writer,
+                error,
+            } = stream;
+            let written = match error {
+                Some(err) => Err(err),
+                None => report
+                    .end(&result, &cx, &mut writer)
+                    .and_then(|()| writer.flush()),
+            };
+            drop(writer);
+            if let Err(err) = written {
+                all_written &= write_failed(stderr, destination, &err)?;
+            }
+        }
+        return finish_reports(&result, &plan.output, all_written, stderr);
+    }
+
+    let mut result = scan_all(&rules, discovery, &options);
+    if let Some(display) = display {
+        display.finish();
+    }
+    if let Some(baseline) = &baseline {
+        baseline::compare(&mut result, baseline);
+    }
+    write_reports(
+        &plan.output,
+        &result,
+        &rules,
+        paths,
+        (stdout, stderr),
+        terminal,
+    )
+}

@@ -1,0 +1,248 @@
+//! Scanning one file: records read (raw where possible), checked against the index, evaluated,
+//! and the matches rendered into findings. The reference path does the same the slow way.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicUsize;
+
+use serde_json::Value;
+
+use super::coverage::Coverage;
+use super::render::{keep_event, render};
+use super::rule_set::{EventResult, RuleSet};
+use super::scan::ScanOptions;
+use crate::finding::{Finding, Match};
+use crate::rule::Severity;
+use crate::source::records::{self, Record};
+use crate::source::{check_record, walk_file, InputError, Origin, SkipReason, Skipped, TrailFile};
+use crate::time::parse_rfc3339;
+
+/// What scanning one file produced, besides the parts already handed on.
+#[derive(Default)]
+pub(super) struct FileOutcome {
+    pub(super) findings: Vec<Finding>,
+    /// Findings per severity, counted before they are handed on.
+    pub(super) tally: BTreeMap<Severity, usize>,
+    pub(super) errors: Vec<InputError>,
+    pub(super) skipped: Option<Skipped>,
+    pub(super) suppressed: Vec<String>,
+    pub(super) events: usize,
+    pub(super) bytes: u64,
+    pub(super) read: bool,
+    pub(super) coverage: Coverage,
+}
+
+/// Renders the matches of one event into findings (and, for the HTML report, keeps the event
+/// with them). The event is still at hand: this is the only place a match costs more than its
+/// few fields.
+fn render_matches(
+    rules: &RuleSet,
+    matches: &mut Vec<Match>,
+    event: &Value,
+    origin: &Origin,
+    keep: Option<&AtomicUsize>,
+    findings: &mut Vec<Finding>,
+) {
+    let before = findings.len();
+    findings.extend(
+        matches
+            .drain(..)
+            .map(|m| render(&rules.rules()[m.rule], event, origin)),
+    );
+    if let Some(held) = keep {
+        keep_event(&mut findings[before..], event, held);
+    }
+}
+
+/// Findings of one file handed on before the file is done, so that one huge file does not hold
+/// all its findings (`scan_file`'s `emit`).
+const PART_FINDINGS: usize = 2048;
+
+/// Scans one file. Findings go to `emit` in parts at record boundaries once `PART_FINDINGS` have
+/// piled up; the rest come back in the outcome.
+pub(super) fn scan_file(
+    rules: &RuleSet,
+    file: &TrailFile,
+    options: &ScanOptions,
+    held: &AtomicUsize,
+    emit: &mut dyn FnMut(Vec<Finding>),
+) -> FileOutcome {
+    if options.reference {
+        return scan_file_reference(rules, file, options, held);
+    }
+    let mut outcome = FileOutcome::default();
+    let mut candidates = Vec::new();
+    let mut result = EventResult::default();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut events = 0usize;
+    let mut record_errors = Vec::new();
+    let keep = options.keep_events.then_some(held);
+    // The index's shortcut only holds when every event is in scope: a scope needs each event's
+    // time, account and region, so then every record is parsed.
+    let shortcut = options.scope.is_everything();
+    let evaluate = |event: &Value,
+                    origin: &Origin,
+                    candidates: &mut Vec<usize>,
+                    result: &mut EventResult,
+                    findings: &mut Vec<Finding>,
+                    indexed: bool| {
+        if !result.coverage.admit(&options.scope, event) {
+            return;
+        }
+        if !indexed {
+            let source = event.get("eventSource").and_then(Value::as_str);
+            let name = event.get("eventName").and_then(Value::as_str);
+            rules.candidates(source, name, candidates);
+        }
+        rules.evaluate_candidates(event, origin, candidates, result);
+        render_matches(rules, &mut result.matches, event, origin, keep, findings);
+    };
+    let (walk, on_disk) = walk_file(
+        file,
+        &options.limits,
+        options.stream_above(),
+        &mut |record| match record {
+            Record::Raw { text, origin } => {
+                // Most records meet no rule: decide that from the two fields the index uses, read
+                // from the raw text, and never build their JSON tree.
+                let indexed = if shortcut {
+                    records::head(text.get())
+                } else {
+                    None
+                };
+                if let Some(head) = indexed {
+                    events += 1;
+                    rules.candidates(head.source, head.name, &mut candidates);
+                    if candidates.is_empty() {
+                        // Still part of what was scanned: its time, account and region.
+                        result.coverage.note(
+                            head.time.and_then(parse_rfc3339),
+                            head.account,
+                            head.region,
+                        );
+                        return;
+                    }
+                }
+                let parsed = serde_json::from_str::<Value>(text.get())
+                    .map_err(|err| format!("invalid JSON: {}", crate::source::json_reason(&err)))
+                    .and_then(check_record);
+                match parsed {
+                    Ok(event) => {
+                        if indexed.is_none() {
+                            events += 1;
+                        }
+                        evaluate(
+                            &event,
+                            &origin,
+                            &mut candidates,
+                            &mut result,
+                            &mut findings,
+                            indexed.is_some(),
+                        );
+                        if findings.len() >= PART_FINDINGS {
+                            emit(std::mem::take(&mut findings));
+                        }
+                    }
+                    Err(message) => {
+                        // Counted as an event from its head; it is a record in error instead.
+                        if indexed.is_some() {
+                            events -= 1;
+                        }
+                        record_errors.push(InputError {
+                            file: origin.file.clone(),
+                            record: Some(origin.record),
+                            line: origin.line,
+                            message,
+                        })
+                    }
+                }
+            }
+            Record::Parsed(event) => {
+                events += 1;
+                evaluate(
+                    &event.value,
+                    &event.origin,
+                    &mut candidates,
+                    &mut result,
+                    &mut findings,
+                    false,
+                );
+                if findings.len() >= PART_FINDINGS {
+                    emit(std::mem::take(&mut findings));
+                }
+            }
+        },
+    );
+    outcome.bytes = on_disk;
+    outcome.events = events - result.coverage.left_out();
+    outcome.coverage = std::mem::take(&mut result.coverage);
+    let mut errors = walk.errors;
+    errors.append(&mut record_errors);
+    // A file is "read" when its JSON could be split into records, even if some were bad.
+    outcome.read = walk.skipped.is_none() && errors.iter().all(InputError::is_record_error);
+    if let Some(reason @ SkipReason::Digest) = walk.skipped {
+        outcome.skipped = Some(Skipped {
+            file: file.name.clone(),
+            reason,
+        });
+        return outcome;
+    }
+    outcome.findings = findings;
+    outcome.suppressed = result.suppressed;
+    outcome.errors = errors;
+    outcome
+}
+
+/// The straightforward path: parse every record, try every rule on every event. Slow; kept to
+/// prove that the fast path finds exactly the same (`ScanOptions::reference`).
+fn scan_file_reference(
+    rules: &RuleSet,
+    file: &TrailFile,
+    options: &ScanOptions,
+    held: &AtomicUsize,
+) -> FileOutcome {
+    let contents = file.read(&options.limits);
+    let mut outcome = FileOutcome {
+        bytes: contents.bytes,
+        events: contents.events.len(),
+        ..FileOutcome::default()
+    };
+    outcome.read =
+        contents.skipped.is_none() && contents.errors.iter().all(InputError::is_record_error);
+    if let Some(reason @ SkipReason::Digest) = contents.skipped {
+        outcome.skipped = Some(Skipped {
+            file: file.name.clone(),
+            reason,
+        });
+        return outcome;
+    }
+    let every_rule: Vec<usize> = (0..rules.rules().len()).collect();
+    let mut result = EventResult::default();
+    let mut findings = Vec::new();
+    let keep = options.keep_events.then_some(held);
+    for event in &contents.events {
+        if !result.coverage.admit(&options.scope, &event.value) {
+            continue;
+        }
+        // Without the index, the rule's own selector decides.
+        let applicable: Vec<usize> = every_rule
+            .iter()
+            .copied()
+            .filter(|&i| rules.rules()[i].selector.selects(&event.value))
+            .collect();
+        rules.evaluate_candidates(&event.value, &event.origin, &applicable, &mut result);
+        render_matches(
+            rules,
+            &mut result.matches,
+            &event.value,
+            &event.origin,
+            keep,
+            &mut findings,
+        );
+    }
+    outcome.events -= result.coverage.left_out();
+    outcome.findings = findings;
+    outcome.suppressed = result.suppressed;
+    outcome.coverage = result.coverage;
+    outcome.errors = contents.errors;
+    outcome
+}

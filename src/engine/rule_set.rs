@@ -1,0 +1,137 @@
+//! The compiled rules and their index, and the evaluation of one event: the hot path. A match
+//! is handed on as a cheap [`Match`]; nothing is rendered or traced here.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::coverage::{Controls, Coverage};
+use super::eval;
+use super::index::RuleIndex;
+use crate::finding::Match;
+use crate::rule::{Outcome, Rule};
+use crate::source::Origin;
+
+/// Compiled rules plus their index. Immutable and `Sync`: built once, shared by all workers.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub(super) rules: Vec<Rule>,
+    index: RuleIndex,
+    by_id: HashMap<String, usize>,
+    pub(super) controls: Controls,
+}
+
+/// What evaluating one event produced.
+#[derive(Debug, Default)]
+pub struct EventResult {
+    /// Rules that matched (after exceptions), in candidate order, not yet rendered.
+    pub matches: Vec<Match>,
+    /// Ids of rules that matched but were suppressed by one of their exceptions.
+    pub suppressed: Vec<String>,
+    /// Events each rule and control was evaluated on.
+    pub(super) coverage: Coverage,
+}
+
+impl RuleSet {
+    pub fn new(rules: Vec<Rule>) -> RuleSet {
+        let index = RuleIndex::new(&rules);
+        let controls = Controls::new(&rules);
+        let by_id = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        RuleSet {
+            rules,
+            index,
+            by_id,
+            controls,
+        }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&i| &self.rules[i])
+    }
+
+    /// Evaluates every candidate rule on one event.
+    pub fn evaluate(
+        &self,
+        event: &Value,
+        origin: &Origin,
+        candidates: &mut Vec<usize>,
+        out: &mut EventResult,
+    ) {
+        let source = event.get("eventSource").and_then(Value::as_str);
+        let name = event.get("eventName").and_then(Value::as_str);
+        self.index.candidates(source, name, candidates);
+        self.evaluate_candidates(event, origin, candidates, out);
+    }
+
+    /// The rules that may match an event with this `eventSource` and `eventName`, by index.
+    pub fn candidates(&self, source: Option<&str>, name: Option<&str>, out: &mut Vec<usize>) {
+        self.index.candidates(source, name, out);
+    }
+
+    /// Evaluates the given rules (indexes into `rules()`) on one event.
+    pub fn evaluate_candidates(
+        &self,
+        event: &Value,
+        origin: &Origin,
+        candidates: &[usize],
+        out: &mut EventResult,
+    ) {
+        if candidates.is_empty() {
+            return;
+        }
+        let failed = call_failed(event);
+        out.coverage.next_event(self);
+        for &i in candidates.iter() {
+            let rule = &self.rules[i];
+            if !outcome_selected(rule.selector.outcome, failed) {
+                continue;
+            }
+            out.coverage.checked(self, i);
+            if !eval::matches(&rule.condition, event) {
+                continue;
+            }
+            if rule
+                .exceptions
+                .iter()
+                .any(|e| eval::matches(&e.condition, event))
+            {
+                out.suppressed.push(rule.id.clone());
+            } else {
+                out.matches.push(Match {
+                    rule: i,
+                    origin: origin.clone(),
+                    event_id: text_field(event, "eventID"),
+                    event_time: text_field(event, "eventTime"),
+                });
+            }
+        }
+    }
+}
+
+fn text_field(event: &Value, key: &str) -> Option<Box<str>> {
+    event.get(key).and_then(Value::as_str).map(Box::from)
+}
+
+/// A failed call carries a non-empty `errorCode` (absent on success).
+pub fn call_failed(event: &Value) -> bool {
+    event
+        .get("errorCode")
+        .is_some_and(|code| !code.is_null() && code.as_str() != Some(""))
+}
+
+/// Does a rule with this `outcome` look at a call that failed (or not)?
+pub fn outcome_selected(outcome: Outcome, failed: bool) -> bool {
+    match outcome {
+        Outcome::Any => true,
+        Outcome::Success => !failed,
+        Outcome::Failure => failed,
+    }
+}

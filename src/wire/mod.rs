@@ -1,0 +1,726 @@
+//! The JSON and JSON Lines wire format, typed both ways: the reports write these types
+//! (`report::json`, `report::jsonl`) and `report --from` and `--baseline` read them back, so a
+//! field cannot be written one way and read another.
+//!
+//! Field names are stable (docs/cli.md). Every object's fields are declared in name order: the
+//! bytes are those of a sorted JSON map, as trailgate has always written them. Enums travel as
+//! stable tokens (severities as `high`, skip reasons as `digest` beside the prose `reason`).
+//!
+//! JSON Lines records carry a `type`. A record of a type this build does not know, or of a
+//! `version` above [`VERSION`], is an error naming the line: it comes from a newer trailgate, and
+//! guessing would lose what it says. Records without `version` are version 1.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::finding::{self, EventLocation, Location, Measure, Member, Window};
+use crate::rule::Severity;
+use crate::source::{InputError, SkipReason, Skipped};
+
+/// The newest record version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// What a JSON Lines record holds (its `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Finding,
+    Error,
+    Skipped,
+    Gone,
+    Summary,
+}
+
+/// The first look at a JSON Lines record: its type and version, to pick the type to read.
+#[derive(Debug, Deserialize)]
+pub struct Probe<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub version: Option<u64>,
+}
+
+/// One JSON Lines record, read.
+#[derive(Debug)]
+pub enum Record<'a> {
+    Finding(Box<Finding<'a>>),
+    Error(ErrorRecord<'a>),
+    Skipped(SkippedRecord<'a>),
+    Gone(Gone<'a>),
+    Summary(Box<Summary<'a>>),
+}
+
+/// Reads one JSON Lines record. The error says what is wrong, without the line number (the
+/// caller knows it).
+pub fn read_record(line: &str) -> Result<Record<'_>, String> {
+    let probe: Probe<'_> = serde_json::from_str(line).map_err(|err| {
+        format!("not JSON ({err}); give JSON Lines reports of `trailgate scan -o jsonl=FILE`")
+    })?;
+    if let Some(version) = probe.version.filter(|v| *v > u64::from(VERSION)) {
+        return Err(format!(
+            "record version {version} is newer than this trailgate reads ({VERSION}); read it with the trailgate that wrote it, or a newer one"
+        ));
+    }
+    let kind = probe.kind.as_deref().unwrap_or_default();
+    let typed = |err: serde_json::Error| format!("{kind} record: {err}");
+    Ok(match kind {
+        "finding" => Record::Finding(Box::new(serde_json::from_str(line).map_err(typed)?)),
+        "error" => Record::Error(serde_json::from_str(line).map_err(typed)?),
+        "skipped" => Record::Skipped(serde_json::from_str(line).map_err(typed)?),
+        "gone" => Record::Gone(serde_json::from_str(line).map_err(typed)?),
+        "summary" => Record::Summary(Box::new(serde_json::from_str(line).map_err(typed)?)),
+        other => {
+            return Err(format!(
+                "unknown record type `{other}` (a newer trailgate may write it); give JSON Lines reports of `trailgate scan -o jsonl=FILE`"
+            ))
+        }
+    })
+}
+
+/// `tool`: who wrote the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool<'a> {
+    pub name: Cow<'a, str>,
+    pub version: Cow<'a, str>,
+}
+
+impl Tool<'static> {
+    /// This build.
+    pub fn this() -> Tool<'static> {
+        Tool {
+            name: Cow::Borrowed("trailgate"),
+            version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Which of a finding's fields a writer includes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// `--format json`: no `type`, no `source_ip` / `user_agent`.
+    Document,
+    /// `--format jsonl`: `type: finding` and every field the other formats render.
+    Lines,
+}
+
+/// A finding. Fields that only an event has (`file`, `record`, `event_id`...) are left out of a
+/// finding at a window, which has `window` instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding<'a> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Option<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<finding::BaselineState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<Option<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<Option<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source: Option<Option<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<Option<Cow<'a, str>>>,
+    pub evidence: Vec<Evidence<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<Cow<'a, str>>,
+    pub fingerprint: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<Option<usize>>,
+    pub message: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Option<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Option<Cow<'a, str>>>,
+    pub rule_id: Cow<'a, str>,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<Sigma<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<Option<Cow<'a, str>>>,
+    pub title: Cow<'a, str>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<Option<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowOut<'a>>,
+}
+
+/// One piece of evidence: `missing` when the field was absent (then `value` is null).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence<'a> {
+    #[serde(default)]
+    pub missing: bool,
+    pub path: Cow<'a, str>,
+    #[serde(default)]
+    pub value: Option<Cow<'a, Value>>,
+}
+
+/// A Sigma rule's metadata (the Detection Rule Specification's names), written with the
+/// findings of Sigma rules (the Detection Rule License asks that the author travel with every
+/// result). Not read back: `report --from` takes it from the rules it loads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sigma<'a> {
+    pub author: Option<Cow<'a, str>>,
+    pub date: Option<Cow<'a, str>>,
+    pub falsepositives: Cow<'a, [String]>,
+    pub id: Option<Cow<'a, str>>,
+    pub level: Option<Cow<'a, str>>,
+    pub modified: Option<Cow<'a, str>>,
+    pub references: Cow<'a, [String]>,
+    pub status: Option<Cow<'a, str>>,
+    pub tags: Cow<'a, [String]>,
+}
+
+/// Where a finding at a window of events is (a correlation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowOut<'a> {
+    pub first: Cow<'a, str>,
+    pub group: Vec<GroupValue<'a>>,
+    pub last: Cow<'a, str>,
+    pub measure: MeasureOut<'a>,
+    pub members: Vec<MemberOut<'a>>,
+    pub total: usize,
+}
+
+/// One group-by field and its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupValue<'a> {
+    pub field: Cow<'a, str>,
+    pub value: Cow<'a, str>,
+}
+
+/// What the window's condition measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureOut<'a> {
+    Count(usize),
+    Distinct {
+        field: Cow<'a, str>,
+        values: Vec<Cow<'a, str>>,
+    },
+    Rules(Vec<Cow<'a, str>>),
+}
+
+/// One event of a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberOut<'a> {
+    pub event_id: Option<Cow<'a, str>>,
+    pub event_time: Cow<'a, str>,
+}
+
+fn some_str(value: &Option<String>) -> Option<Option<Cow<'_, str>>> {
+    Some(value.as_deref().map(Cow::Borrowed))
+}
+
+fn owned(value: Option<Option<Cow<'_, str>>>) -> Option<String> {
+    value.flatten().map(Cow::into_owned)
+}
+
+impl<'a> Finding<'a> {
+    /// The wire form of a finding, borrowing from it.
+    pub fn new(f: &'a finding::Finding, sigma: Option<Sigma<'a>>, detail: Detail) -> Finding<'a> {
+        let lines = detail == Detail::Lines;
+        let mut out = Finding {
+            account: None,
+            baseline: f.baseline,
+            event_id: None,
+            event_name: None,
+            event_source: None,
+            event_time: None,
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| Evidence {
+                    missing: e.value.is_none(),
+                    path: Cow::Borrowed(&e.path),
+                    value: e.value.as_ref().map(Cow::Borrowed),
+                })
+                .collect(),
+            file: None,
+            fingerprint: Cow::Owned(f.fingerprint()),
+            line: None,
+            message: Cow::Borrowed(&f.message),
+            principal: None,
+            record: None,
+            region: None,
+            rule_id: Cow::Borrowed(&f.rule_id),
+            severity: f.severity,
+            sigma,
+            source_ip: None,
+            title: Cow::Borrowed(&f.title),
+            kind: lines.then_some(Kind::Finding),
+            user_agent: None,
+            window: None,
+            version: None,
+        };
+        match &f.location {
+            Location::Event(e) => {
+                out.account = some_str(&e.account);
+                out.event_id = some_str(&e.event_id);
+                out.event_name = some_str(&e.event_name);
+                out.event_source = some_str(&e.event_source);
+                out.event_time = some_str(&e.event_time);
+                out.file = Some(Cow::Borrowed(&e.file));
+                out.line = Some(e.line);
+                out.principal = some_str(&e.principal);
+                out.record = Some(e.record);
+                out.region = some_str(&e.region);
+                if lines {
+                    out.source_ip = some_str(&e.source_ip);
+                    out.user_agent = some_str(&e.user_agent);
+                }
+            }
+            Location::Window(w) => out.window = Some(WindowOut::new(w)),
+        }
+        out
+    }
+
+    /// Back into a finding. `intern` shares file names between findings, as a scan does.
+    pub fn into_finding(
+        self,
+        intern: &mut dyn FnMut(&str) -> std::sync::Arc<str>,
+    ) -> Result<finding::Finding, String> {
+        let location = match self.window {
+            Some(window) => Location::Window(window.into_window()),
+            None => Location::Event(EventLocation {
+                file: intern(self.file.as_deref().ok_or("`file` is missing")?),
+                record: self.record.ok_or("`record` is missing")?,
+                line: self.line.flatten(),
+                event_id: owned(self.event_id),
+                event_time: owned(self.event_time),
+                event_source: owned(self.event_source),
+                event_name: owned(self.event_name),
+                account: owned(self.account),
+                region: owned(self.region),
+                principal: owned(self.principal),
+                source_ip: owned(self.source_ip),
+                user_agent: owned(self.user_agent),
+            }),
+        };
+        Ok(finding::Finding {
+            rule_id: self.rule_id.into_owned(),
+            severity: self.severity,
+            title: self.title.into_owned(),
+            message: self.message.into_owned(),
+            location,
+            evidence: self
+                .evidence
+                .into_iter()
+                .map(|e| finding::Evidence {
+                    path: e.path.into_owned(),
+                    value: if e.missing {
+                        None
+                    } else {
+                        Some(e.value.map_or(Value::Null, Cow::into_owned))
+                    },
+                })
+                .collect(),
+            // Recomputed by `report --baseline`, as by `scan --baseline`.
+            baseline: None,
+            event: None,
+        })
+    }
+}
+
+impl<'a> WindowOut<'a> {
+    pub fn new(w: &'a Window) -> WindowOut<'a> {
+        WindowOut {
+            first: Cow::Borrowed(&w.first),
+            group: w
+                .group
+                .iter()
+                .map(|(field, value)| GroupValue {
+                    field: Cow::Borrowed(field),
+                    value: Cow::Borrowed(value),
+                })
+                .collect(),
+            last: Cow::Borrowed(&w.last),
+            measure: match &w.measure {
+                Measure::Count(n) => MeasureOut::Count(*n),
+                Measure::Distinct { field, values } => MeasureOut::Distinct {
+                    field: Cow::Borrowed(field),
+                    values: values.iter().map(|v| Cow::Borrowed(v.as_str())).collect(),
+                },
+                Measure::Rules(ids) => {
+                    MeasureOut::Rules(ids.iter().map(|v| Cow::Borrowed(v.as_str())).collect())
+                }
+            },
+            members: w
+                .members
+                .iter()
+                .map(|m| MemberOut {
+                    event_id: m.event_id.as_deref().map(Cow::Borrowed),
+                    event_time: Cow::Borrowed(&m.event_time),
+                })
+                .collect(),
+            total: w.total,
+        }
+    }
+
+    pub fn into_window(self) -> Window {
+        Window {
+            group: self
+                .group
+                .into_iter()
+                .map(|g| (g.field.into_owned(), g.value.into_owned()))
+                .collect(),
+            first: self.first.into_owned(),
+            last: self.last.into_owned(),
+            measure: match self.measure {
+                MeasureOut::Count(n) => Measure::Count(n),
+                MeasureOut::Distinct { field, values } => Measure::Distinct {
+                    field: field.into_owned(),
+                    values: values.into_iter().map(Cow::into_owned).collect(),
+                },
+                MeasureOut::Rules(ids) => {
+                    Measure::Rules(ids.into_iter().map(Cow::into_owned).collect())
+                }
+            },
+            members: self
+                .members
+                .into_iter()
+                .map(|m| Member {
+                    event_id: m.event_id.map(Cow::into_owned),
+                    event_time: m.event_time.into_owned(),
+                })
+                .collect(),
+            total: self.total,
+        }
+    }
+}
+
+/// A file or record that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRecord<'a> {
+    pub file: Cow<'a, str>,
+    #[serde(default)]
+    pub line: Option<usize>,
+    pub message: Cow<'a, str>,
+    #[serde(default)]
+    pub record: Option<usize>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+}
+
+impl<'a> ErrorRecord<'a> {
+    pub fn new(error: &'a InputError, detail: Detail) -> ErrorRecord<'a> {
+        ErrorRecord {
+            file: Cow::Borrowed(&error.file),
+            line: error.line,
+            message: Cow::Borrowed(&error.message),
+            record: error.record,
+            kind: (detail == Detail::Lines).then_some(Kind::Error),
+        }
+    }
+
+    pub fn into_error(self, intern: &mut dyn FnMut(&str) -> std::sync::Arc<str>) -> InputError {
+        InputError {
+            file: intern(&self.file),
+            record: self.record,
+            line: self.line,
+            message: self.message.into_owned(),
+        }
+    }
+}
+
+/// A file passed over on purpose: the reason as prose for people and as a stable token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRecord<'a> {
+    pub file: Cow<'a, str>,
+    pub reason: Cow<'a, str>,
+    /// Absent in reports written before it existed: then the prose decides.
+    #[serde(default)]
+    pub reason_code: Option<SkipReason>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+}
+
+impl<'a> SkippedRecord<'a> {
+    pub fn new(skipped: &'a Skipped, detail: Detail) -> SkippedRecord<'a> {
+        SkippedRecord {
+            file: Cow::Borrowed(&skipped.file),
+            reason: Cow::Borrowed(skipped.reason.as_str()),
+            reason_code: Some(skipped.reason),
+            kind: (detail == Detail::Lines).then_some(Kind::Skipped),
+        }
+    }
+
+    pub fn into_skipped(
+        self,
+        intern: &mut dyn FnMut(&str) -> std::sync::Arc<str>,
+    ) -> Result<Skipped, String> {
+        let reason = match self.reason_code {
+            Some(reason) => reason,
+            None => SkipReason::from_prose(&self.reason)
+                .ok_or_else(|| format!("unknown skip reason `{}`", self.reason))?,
+        };
+        Ok(Skipped {
+            file: intern(&self.file),
+            reason,
+        })
+    }
+}
+
+/// A finding of the baseline that this scan did not find.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gone<'a> {
+    pub fingerprint: Cow<'a, str>,
+    pub rule_id: Cow<'a, str>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+}
+
+impl<'a> Gone<'a> {
+    pub fn new(entry: &'a finding::BaselineEntry, detail: Detail) -> Gone<'a> {
+        Gone {
+            fingerprint: Cow::Borrowed(&entry.fingerprint),
+            rule_id: Cow::Borrowed(&entry.rule_id),
+            kind: (detail == Detail::Lines).then_some(Kind::Gone),
+        }
+    }
+}
+
+/// The summary: counts of the scan, and with JSON Lines (`stats`, `tool`) everything the other
+/// formats need to render a merged scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary<'a> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCounts<'a>>,
+    pub errors: usize,
+    pub events: usize,
+    pub events_read: usize,
+    pub files_failed: usize,
+    pub files_ignored: usize,
+    pub files_read: usize,
+    pub files_skipped: usize,
+    pub findings: usize,
+    pub findings_by_severity: BTreeMap<Cow<'a, str>, usize>,
+    pub records_failed: usize,
+    pub rules: usize,
+    /// Only with scope filters, so that reports without them keep exactly their old shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeOut<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<StatsOut<'a>>,
+    pub suppressed: Cow<'a, BTreeMap<String, usize>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<Tool<'a>>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+}
+
+/// How the scan compared with `--baseline`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineCounts<'a> {
+    pub file: Cow<'a, str>,
+    pub gone: usize,
+    pub new: usize,
+    pub unchanged: usize,
+}
+
+/// The scope filters and what they left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeOut<'a> {
+    pub accounts: Cow<'a, [String]>,
+    pub out_of_scope: usize,
+    pub regions: Cow<'a, [String]>,
+    pub since: Option<String>,
+    pub undated: usize,
+    pub until: Option<String>,
+}
+
+/// JSON Lines only: the coverage, time range, accounts, regions and inputs of the scan (not the
+/// duration, so the same scan writes the same bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsOut<'a> {
+    pub accounts: Cow<'a, BTreeSet<String>>,
+    pub bytes: u64,
+    pub control_events: Cow<'a, BTreeMap<String, BTreeMap<String, usize>>>,
+    pub first_event: Option<String>,
+    pub inputs: Cow<'a, [String]>,
+    pub last_event: Option<String>,
+    pub out_of_scope: usize,
+    pub regions: Cow<'a, BTreeSet<String>>,
+    pub rule_events: Cow<'a, BTreeMap<String, usize>>,
+    pub undated: usize,
+}
+
+/// `--format json`: the whole report as one document.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Document<'a> {
+    pub errors: Vec<ErrorRecord<'a>>,
+    pub findings: Vec<Finding<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone: Option<Vec<Gone<'a>>>,
+    pub skipped: Vec<SkippedRecord<'a>>,
+    pub summary: Summary<'a>,
+    pub tool: Tool<'a>,
+}
+
+/// The identity of a finding in an earlier report, which is all a baseline needs. Reports
+/// written before findings carried a `fingerprint` give the fields it is computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FindingIdentity<'a> {
+    #[serde(default, borrow)]
+    pub rule_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub fingerprint: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub event_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub file: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub record: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::finding::Finding as Found;
+
+    fn intern(name: &str) -> Arc<str> {
+        Arc::from(name)
+    }
+
+    fn window_finding() -> Found {
+        Found {
+            rule_id: "brute-force".into(),
+            severity: Severity::High,
+            title: "Console login brute force".into(),
+            message: "12 failed logins from 192.0.2.1".into(),
+            location: Location::Window(Window {
+                group: vec![("sourceIPAddress".into(), "192.0.2.1".into())],
+                first: "2024-05-01T10:00:00Z".into(),
+                last: "2024-05-01T10:04:00Z".into(),
+                measure: Measure::Distinct {
+                    field: "userIdentity.userName".into(),
+                    values: vec!["alice".into(), "bob".into()],
+                },
+                members: vec![Member {
+                    event_id: Some("e1".into()),
+                    event_time: "2024-05-01T10:00:00Z".into(),
+                }],
+                total: 12,
+            }),
+            evidence: Vec::new(),
+            baseline: None,
+            event: None,
+        }
+    }
+
+    #[test]
+    fn a_window_finding_round_trips_through_json_lines() {
+        let found = window_finding();
+        let line = serde_json::to_string(&Finding::new(&found, None, Detail::Lines)).unwrap();
+        assert!(!line.contains("\"file\""), "{line}");
+        assert!(line.contains("\"window\""), "{line}");
+        let Record::Finding(read) = read_record(&line).unwrap() else {
+            panic!("not a finding: {line}");
+        };
+        assert_eq!(read.into_finding(&mut intern).unwrap(), found);
+        for measure in [
+            Measure::Count(3),
+            Measure::Rules(vec!["a".into(), "b".into()]),
+        ] {
+            let mut found = window_finding();
+            if let Location::Window(w) = &mut found.location {
+                w.measure = measure;
+            }
+            let line = serde_json::to_string(&Finding::new(&found, None, Detail::Lines)).unwrap();
+            let Record::Finding(read) = read_record(&line).unwrap() else {
+                panic!("not a finding: {line}");
+            };
+            assert_eq!(read.into_finding(&mut intern).unwrap(), found);
+        }
+    }
+
+    #[test]
+    fn an_event_finding_round_trips_with_nulls_kept() {
+        let found = Found {
+            location: Location::Event(EventLocation {
+                file: Arc::from("t.json"),
+                record: 3,
+                event_id: Some("e".into()),
+                ..EventLocation::default()
+            }),
+            evidence: vec![
+                finding::Evidence {
+                    path: "$.a".into(),
+                    value: None,
+                },
+                finding::Evidence {
+                    path: "$.b".into(),
+                    value: Some(Value::Null),
+                },
+            ],
+            ..window_finding()
+        };
+        let line = serde_json::to_string(&Finding::new(&found, None, Detail::Lines)).unwrap();
+        assert!(line.contains("\"account\":null"), "{line}");
+        assert!(line.contains("\"user_agent\":null"), "{line}");
+        let Record::Finding(read) = read_record(&line).unwrap() else {
+            panic!("not a finding: {line}");
+        };
+        assert_eq!(read.into_finding(&mut intern).unwrap(), found);
+    }
+
+    #[test]
+    fn skip_reasons_keep_their_token_and_old_prose_still_reads() {
+        for reason in SkipReason::ALL {
+            let skipped = Skipped {
+                file: Arc::from("f"),
+                reason,
+            };
+            let line = serde_json::to_string(&SkippedRecord::new(&skipped, Detail::Lines)).unwrap();
+            let Record::Skipped(read) = read_record(&line).unwrap() else {
+                panic!("{line}");
+            };
+            assert_eq!(read.into_skipped(&mut intern).unwrap(), skipped);
+            let old = format!(
+                r#"{{"file":"f","reason":"{}","type":"skipped"}}"#,
+                reason.as_str()
+            );
+            let Record::Skipped(read) = read_record(&old).unwrap() else {
+                panic!("{old}");
+            };
+            assert_eq!(read.into_skipped(&mut intern).unwrap(), skipped);
+        }
+        let line =
+            r#"{"file":"digest.json","reason":"digest","reason_code":"digest","type":"skipped"}"#;
+        assert!(matches!(read_record(line), Ok(Record::Skipped(_))));
+        let unknown = r#"{"file":"f","reason":"sideways","type":"skipped"}"#;
+        let Record::Skipped(read) = read_record(unknown).unwrap() else {
+            panic!();
+        };
+        assert!(read
+            .into_skipped(&mut intern)
+            .unwrap_err()
+            .contains("sideways"));
+    }
+
+    #[test]
+    fn unknown_types_and_newer_versions_are_errors() {
+        let err = read_record(r#"{"type":"signal","rule":"x"}"#).unwrap_err();
+        assert!(err.contains("unknown record type `signal`"), "{err}");
+        let err = read_record(r#"{"type":"finding","version":2}"#).unwrap_err();
+        assert!(err.contains("record version 2 is newer"), "{err}");
+        let err = read_record(r#"{"type":"error","file":"f"}"#).unwrap_err();
+        assert!(
+            err.contains("error record: missing field `message`"),
+            "{err}"
+        );
+        let err = read_record("not json").unwrap_err();
+        assert!(err.contains("not JSON"), "{err}");
+    }
+}
