@@ -273,7 +273,7 @@ fn groups<'a>(
 
 /// Orders `1.2` before `1.10` and `AC-6` before `AC-6(9)` before `AC-10`: runs of digits compare
 /// as numbers (and before text), everything else as text.
-fn natural_key(id: &str) -> Vec<(u8, u64, String)> {
+pub(crate) fn natural_key(id: &str) -> Vec<(u8, u64, String)> {
     let mut key = Vec::new();
     let mut rest = id;
     while !rest.is_empty() {

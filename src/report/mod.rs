@@ -5,15 +5,18 @@
 pub mod attack;
 pub mod audit;
 pub mod catalog;
+pub mod changes;
 mod csv;
 pub mod escape;
 pub mod explain;
 pub mod from_jsonl;
+pub mod group;
 mod html;
 mod json;
 mod jsonl;
 mod junit;
 mod markdown;
+pub mod principals;
 mod sarif;
 mod text;
 mod uri;
