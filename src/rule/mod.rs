@@ -6,6 +6,7 @@ pub mod compile;
 pub mod condition;
 pub mod error;
 pub mod filter;
+pub mod first_seen;
 pub mod load;
 pub mod path;
 pub mod schema;
@@ -41,6 +42,8 @@ pub struct Rule {
     /// `Condition::All(vec![])` (always true) when the rule has no condition.
     pub condition: Condition,
     pub exceptions: Vec<Exception>,
+    /// Set for a `first_seen` rule: its matches are judged after the scan (`crate::first_seen`).
+    pub first_seen: Option<first_seen::FirstSeen>,
     pub message: Template,
     /// Where the rule was defined: its file (`builtin:...` for the embedded pack) and the line
     /// of its `id`.
