@@ -39,6 +39,8 @@ CREATE TABLE rulesets (
 );
 -- First-seen history: per rule fingerprint and key (the combination of field values), the
 -- eventTime intervals in which the key was seen; `last` is the end of the last interval.
+-- No index on `last`: it would store every key twice (measured: 211 against 115 bytes per
+-- key); pruning reads the rule's rows once per run instead.
 CREATE TABLE seen (
     rule      BLOB NOT NULL,
     key       BLOB NOT NULL,
@@ -46,7 +48,6 @@ CREATE TABLE seen (
     intervals BLOB NOT NULL,
     PRIMARY KEY (rule, key)
 ) WITHOUT ROWID;
-CREATE INDEX seen_by_last ON seen (rule, last);
 -- Per first_seen rule fingerprint: the eventTime span its history covers.
 CREATE TABLE coverage (
     rule    BLOB PRIMARY KEY,
