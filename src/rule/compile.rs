@@ -160,6 +160,16 @@ impl Compiler<'_> {
             None => Some(Template::literal(spec.title.value.trim())),
         };
 
+        let first_seen = match &spec.first_seen {
+            Some(first_seen) => match super::first_seen::compile(first_seen, self.file) {
+                Ok(first_seen) => Some(Some(first_seen)),
+                Err(errors) => {
+                    self.errors.extend(errors);
+                    None
+                }
+            },
+            None => Some(None),
+        };
         let tests = self.tests(&spec.tests);
         for (framework, controls) in &spec.compliance {
             if controls.value.0.is_empty() || controls.value.0.iter().any(|c| c.trim().is_empty()) {
@@ -188,6 +198,7 @@ impl Compiler<'_> {
             selector,
             condition: condition?,
             exceptions,
+            first_seen: first_seen?,
             message: message?,
             file: self.file.to_string(),
             line: spec.id.referenced.line(),

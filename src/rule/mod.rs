@@ -9,6 +9,7 @@ pub mod correlation;
 pub mod error;
 pub mod file;
 pub mod filter;
+pub mod first_seen;
 pub mod load;
 pub mod native_correlation;
 pub mod path;
@@ -46,6 +47,8 @@ pub struct Rule {
     /// `Condition::All(vec![])` (always true) when the rule has no condition.
     pub condition: Condition,
     pub exceptions: Vec<Exception>,
+    /// Set for a `first_seen` rule: its matches are judged after the scan (`crate::first_seen`).
+    pub first_seen: Option<first_seen::FirstSeen>,
     pub message: Template,
     /// Where the rule was defined: its file (`builtin:...` for the embedded pack) and the line
     /// of its `id`.

@@ -44,6 +44,10 @@ pub struct RuleSpec {
     /// What must hold for a finding. Without it, every selected event is a finding.
     #[schemars(with = "Option<ConditionSpec>")]
     pub condition: Option<Spanned<ConditionSpec>>,
+    /// Report only the first event of a combination of field values not seen within a
+    /// history window before it (docs/rules.md, `first_seen`).
+    #[schemars(with = "Option<super::first_seen::FirstSeenSpec>")]
+    pub first_seen: Option<Spanned<super::first_seen::FirstSeenSpec>>,
     /// Conditions that suppress a finding, each with the reason it is acceptable.
     #[serde(default)]
     #[schemars(with = "Vec<ExceptionSpec>")]

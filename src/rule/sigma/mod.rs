@@ -144,6 +144,7 @@ pub fn compile(file: &RuleFile) -> Result<Compiled, Vec<RuleError>> {
         selector,
         condition,
         exceptions: Vec::new(),
+        first_seen: None,
         message: Template::literal(&message),
         file: file.name.clone(),
         line: line_of_key(&file.text, "title").max(1),
