@@ -1,23 +1,27 @@
 //! The command-line glue: parse arguments, call the library, write the output, pick the exit code.
 
 mod args;
+mod config_cmd;
+mod manual;
 pub mod progress;
+mod settings;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use serde_json::json;
 
 pub use args::Cli;
 use args::{
-    CatalogFormat, ColorArg, Command, ExplainArgs, FailOn, FilterArgs, FormatArg, ListArgs,
-    ListFormat, ReportArgs, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs,
+    CatalogFormat, ColorArg, Command, ConfigCommand, ExplainArgs, FailOn, FilterArgs, FormatArg,
+    ListArgs, ListFormat, ReportArgs, RuleSelection, RulesCommand, ScanArgs, SeverityArg, TestArgs,
     TestFormat, ValidateArgs,
 };
 
 use crate::baseline;
+use crate::config::suppress::{Day, State as SuppressionState, Subject, Suppressor};
 use crate::engine::{scan, scan_streaming, Finding, RuleSet, ScanOptions, ScanResult, Scope};
 use crate::exit::ExitStatus;
 use crate::report::{self, Context, Format, StreamingReport};
@@ -44,8 +48,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    // The matches are kept: a configuration file fills only the flags the command line left out.
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             let code = if err.use_stderr() {
                 ExitStatus::Usage.code()
@@ -61,8 +69,39 @@ where
             return code;
         }
     };
+    let now = terminal.now.unwrap_or_else(Timestamp::now);
+    let empty = clap::ArgMatches::default();
+    let sub = |name: &str| matches.subcommand_matches(name).unwrap_or(&empty);
     let result = match cli.command {
-        Command::Scan(args) => run_scan(&args, stdout, stderr, terminal),
+        Command::Scan(mut args) => match config_cmd::prepare(&mut args, sub("scan"), stderr, now) {
+            Ok(Ok(prepared)) => {
+                let suppressions = prepared.config.map(|c| c.suppressions).unwrap_or_default();
+                let suppressor = Suppressor::new(suppressions, Day::today(now));
+                run_scan(&args, &suppressor, stdout, stderr, terminal).and_then(|status| {
+                    finish_suppressions(&suppressor, args.fail_on_expired, status, stderr)
+                })
+            }
+            Ok(Err(status)) => Ok(status),
+            Err(err) => Err(err),
+        },
+        Command::Config(ConfigCommand::Show(args)) => {
+            let show = sub("config").subcommand_matches("show").unwrap_or(&empty);
+            config_cmd::run_show(*args, show, stdout, stderr, now)
+        }
+        Command::Config(ConfigCommand::Schema) => stdout
+            .write_all(crate::config::schema::config_schema_text().as_bytes())
+            .map(|()| ExitStatus::Clean),
+        Command::Completions(args) => {
+            manual::completions(args.shell, stdout);
+            Ok(ExitStatus::Clean)
+        }
+        Command::Man(args) => match &args.dir {
+            None => manual::man_page(stdout).map(|()| ExitStatus::Clean),
+            Some(dir) => manual::man_pages(dir).and_then(|names| {
+                writeln!(stdout, "wrote {} pages to {}", names.len(), dir.display())?;
+                Ok(ExitStatus::Clean)
+            }),
+        },
         Command::Rules(RulesCommand::List(args)) => run_list(&args, stdout, stderr),
         Command::Rules(RulesCommand::Validate(args)) => run_validate(&args, stdout, stderr),
         Command::Rules(RulesCommand::Test(args)) => run_test(&args, stdout, stderr),
@@ -212,10 +251,18 @@ fn destinations(
 
 fn run_scan(
     args: &ScanArgs,
+    suppressor: &Suppressor,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
+    if args.paths.is_empty() && args.paths_from.is_none() {
+        writeln!(
+            stderr,
+            "error: no paths to scan: give PATHS or --paths-from, or `paths` in trailgate.toml"
+        )?;
+        return Ok(ExitStatus::Usage);
+    }
     let destinations = match destinations(args.format, &args.output) {
         Ok(destinations) => destinations,
         Err(message) => {
@@ -324,6 +371,7 @@ fn run_scan(
     // or unchanged against the whole scan), nor when findings and the progress bar would share
     // one terminal.
     let streaming: Option<Vec<&'static dyn StreamingReport>> = if baseline.is_none()
+        && suppressor.is_empty()
         && !(display.is_some()
             && terminal.stdout_is_tty
             && destinations.iter().any(|d| d.path.is_none()))
@@ -435,6 +483,7 @@ fn run_scan(
     if let Some(display) = display {
         display.finish();
     }
+    suppress(&mut result, suppressor);
     if let Some(baseline) = &baseline {
         baseline::compare(&mut result, baseline);
     }
@@ -448,6 +497,78 @@ fn run_scan(
         (stdout, stderr),
         terminal,
     )
+}
+
+/// Takes the findings the configuration's suppressions match out of the result (before the
+/// baseline comparison and the reports), counting each suppression's findings.
+fn suppress(result: &mut ScanResult, suppressor: &Suppressor) {
+    if suppressor.is_empty() {
+        return;
+    }
+    let stats = &mut result.stats;
+    result.findings.retain(|f| {
+        let subject = Subject {
+            rule_id: &f.rule_id,
+            account: f.account.as_deref(),
+            region: f.region.as_deref(),
+            principal: f.principal.as_deref(),
+            event_name: f.event_name.as_deref(),
+        };
+        if suppressor.check(&subject).is_none() {
+            return true;
+        }
+        stats.findings = stats.findings.saturating_sub(1);
+        if let Some(n) = stats.findings_by_severity.get_mut(&f.severity) {
+            *n = n.saturating_sub(1);
+        }
+        false
+    });
+}
+
+/// Says what each suppression did (on standard error, whatever the formats) and applies
+/// `--fail-on-expired`.
+fn finish_suppressions(
+    suppressor: &Suppressor,
+    fail_on_expired: bool,
+    status: ExitStatus,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    for outcome in suppressor.outcomes() {
+        let findings = |n: usize| if n == 1 { "finding" } else { "findings" };
+        match outcome.state {
+            SuppressionState::Applied => writeln!(
+                stderr,
+                "suppressed: {} {} of rule {} ({}): {}",
+                outcome.suppressed,
+                findings(outcome.suppressed),
+                outcome.rule,
+                outcome.origin,
+                outcome.reason
+            )?,
+            SuppressionState::Unused => writeln!(
+                stderr,
+                "warning: {}: the suppression of rule {} matched no finding (unused)",
+                outcome.origin, outcome.rule
+            )?,
+            SuppressionState::Expired => writeln!(
+                stderr,
+                "warning: {}: the suppression of rule {} expired after {}: it no longer applies ({} {} it matched are reported)",
+                outcome.origin,
+                outcome.rule,
+                outcome.expires.as_deref().unwrap_or("?"),
+                outcome.expired_matches,
+                findings(outcome.expired_matches),
+            )?,
+        }
+    }
+    if fail_on_expired && suppressor.any_expired() && status == ExitStatus::Clean {
+        writeln!(
+            stderr,
+            "error: a suppression has expired (--fail-on-expired)"
+        )?;
+        return Ok(ExitStatus::Findings);
+    }
+    Ok(status)
 }
 
 /// `trailgate report --from FILE...`: the JSON Lines of one or more scans, merged and rendered
