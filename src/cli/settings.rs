@@ -312,7 +312,7 @@ struct Overlay<'a> {
 }
 
 impl<'a> Overlay<'a> {
-    fn from_command_line(&self, id: &str) -> bool {
+    fn given_on_command_line(&self, id: &str) -> bool {
         matches!(
             self.matches.value_source(id),
             Some(ValueSource::CommandLine)
@@ -321,7 +321,7 @@ impl<'a> Overlay<'a> {
 
     /// The file's value for a flag the command line left out.
     fn spanned<T>(&self, id: &str, value: Option<&'a Spanned<T>>) -> Option<&'a Spanned<T>> {
-        if self.from_command_line(id) {
+        if self.given_on_command_line(id) {
             None
         } else {
             value
@@ -340,7 +340,7 @@ impl<'a> Overlay<'a> {
 
     /// Records the effective value of `key`, and where it came from.
     fn record(&mut self, key: &'static str, id: &str, value: Value) {
-        let origin = if self.from_command_line(id) {
+        let origin = if self.given_on_command_line(id) {
             Origin::CommandLine
         } else {
             match self
