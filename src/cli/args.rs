@@ -29,6 +29,46 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Render reports from the JSON Lines of one or more scans (merged, de-duplicated, sorted)
     Report(Box<ReportArgs>),
+    /// Show the effective settings of `scan` and where each came from, or the config file schema
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write a page for every command to a directory
+    Man(ManArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The settings `trailgate scan` would run with (the same arguments), and where each came
+    /// from: the command line, trailgate.toml (file:line:column) or the default
+    Show(Box<ConfigShowArgs>),
+    /// Print the JSON Schema of trailgate.toml (also at docs/config.schema.json)
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `trailgate completions bash > /etc/bash_completion.d/trailgate`
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write trailgate.1 and a page for every command (trailgate-scan.1, ...) to DIR instead of
+    /// printing trailgate.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -120,7 +160,8 @@ pub enum SeverityArg {
 pub struct ScanArgs {
     /// Trail files or directories (searched recursively), `s3://bucket/prefix` URLs (every object
     /// under the prefix); `-` reads standard input
-    #[arg(value_name = "PATHS", required_unless_present = "paths_from")]
+    /// [default: `paths` of trailgate.toml]
+    #[arg(value_name = "PATHS")]
     pub paths: Vec<String>,
     /// Also scan the paths and S3 URLs listed in FILE, one a line (`-`: standard input), e.g.
     /// a share of the objects handed out by a scheduler
@@ -187,6 +228,23 @@ pub struct ScanArgs {
     /// No progress bar (it is shown on standard error only when that is a terminal)
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Exit with 1 when a suppression of the configuration file has expired
+    #[arg(long)]
+    pub fail_on_expired: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Which configuration file to read.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ConfigArgs {
+    /// Read this configuration file [default: trailgate.toml in the current directory or the
+    /// nearest parent, up to the repository root]
+    #[arg(long = "config", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Read no configuration file
+    #[arg(long, conflicts_with = "file")]
+    pub no_config: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,25 +3,29 @@
 //! and the output handling they share (`output.rs`); this file only dispatches.
 
 mod args;
+mod config_cmd;
 mod explain;
+mod manual;
 mod output;
 pub mod plan;
 pub mod progress;
 mod report;
 mod rules;
 mod scan;
+mod settings;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::Cli;
-use args::{Command, RulesCommand};
+use args::{Command, ConfigCommand, RulesCommand};
 pub use report::report;
 pub use rules::load_rules;
 pub use scan::scan;
 
+use crate::config::suppress::{Day, Suppressor};
 use crate::exit::ExitStatus;
 use crate::time::Timestamp;
 /// Facts about the process's surroundings: the terminal (colour, the progress bar) and the
@@ -43,8 +47,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    // The matches are kept: a configuration file fills only the flags the command line left out.
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             let code = if err.use_stderr() {
                 ExitStatus::Usage.code()
@@ -60,8 +68,39 @@ where
             return code;
         }
     };
+    let now = terminal.now.unwrap_or_else(Timestamp::now);
+    let empty = clap::ArgMatches::default();
+    let sub = |name: &str| matches.subcommand_matches(name).unwrap_or(&empty);
     let result = match cli.command {
-        Command::Scan(args) => scan::run_scan(&args, stdout, stderr, terminal),
+        Command::Scan(mut args) => match config_cmd::prepare(&mut args, sub("scan"), stderr, now) {
+            Ok(Ok(prepared)) => {
+                let suppressions = prepared.config.map(|c| c.suppressions).unwrap_or_default();
+                let suppressor = Suppressor::new(suppressions, Day::today(now));
+                scan::run_scan(&args, &suppressor, stdout, stderr, terminal).and_then(|status| {
+                    scan::finish_suppressions(&suppressor, args.fail_on_expired, status, stderr)
+                })
+            }
+            Ok(Err(status)) => Ok(status),
+            Err(err) => Err(err),
+        },
+        Command::Config(ConfigCommand::Show(args)) => {
+            let show = sub("config").subcommand_matches("show").unwrap_or(&empty);
+            config_cmd::run_show(*args, show, stdout, stderr, now)
+        }
+        Command::Config(ConfigCommand::Schema) => stdout
+            .write_all(crate::config::schema::config_schema_text().as_bytes())
+            .map(|()| ExitStatus::Clean),
+        Command::Completions(args) => {
+            manual::completions(args.shell, stdout);
+            Ok(ExitStatus::Clean)
+        }
+        Command::Man(args) => match &args.dir {
+            None => manual::man_page(stdout).map(|()| ExitStatus::Clean),
+            Some(dir) => manual::man_pages(dir).and_then(|names| {
+                writeln!(stdout, "wrote {} pages to {}", names.len(), dir.display())?;
+                Ok(ExitStatus::Clean)
+            }),
+        },
         Command::Rules(RulesCommand::List(args)) => rules::run_list(&args, stdout, stderr),
         Command::Rules(RulesCommand::Validate(args)) => rules::run_validate(&args, stdout, stderr),
         Command::Rules(RulesCommand::Test(args)) => rules::run_test(&args, stdout, stderr),

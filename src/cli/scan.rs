@@ -9,9 +9,11 @@ use super::plan::{self, ScanPlan};
 use super::rules::{load_rules, write_rule_errors};
 use super::{progress, Terminal};
 use crate::baseline;
+use crate::config::suppress::{State as SuppressionState, Subject, Suppressor};
 use crate::engine::{scan as scan_all, scan_streaming, ScanOptions};
 use crate::exit::ExitStatus;
 use crate::finding::Finding;
+use crate::finding::{Location, ScanResult};
 use crate::report::{self, Context, StreamingReport};
 use crate::source::{discover, s3, Input};
 use crate::time::Timestamp;
@@ -19,12 +21,21 @@ use crate::time::Timestamp;
 /// `trailgate scan`: plans the run from the arguments, then runs the plan.
 pub(super) fn run_scan(
     args: &ScanArgs,
+    suppressor: &Suppressor,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
+    // PATHS is optional on the command line since trailgate.toml may give `paths`.
+    if args.paths.is_empty() && args.paths_from.is_none() {
+        writeln!(
+            stderr,
+            "error: no paths to scan: give PATHS or --paths-from, or `paths` in trailgate.toml"
+        )?;
+        return Ok(ExitStatus::Usage);
+    }
     match plan::scan(args, terminal.now.unwrap_or_else(Timestamp::now)) {
-        Ok(plan) => scan(&plan, stdout, stderr, terminal),
+        Ok(plan) => scan_suppressed(&plan, suppressor, stdout, stderr, terminal),
         Err(err) if err.conflict => {
             writeln!(stderr, "error: {}", err.message)?;
             Ok(ExitStatus::Usage)
@@ -39,6 +50,19 @@ pub(super) fn run_scan(
 /// Runs a scan plan: loads the rules and the baseline, scans, writes the reports.
 pub fn scan(
     plan: &ScanPlan,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> io::Result<ExitStatus> {
+    let now = terminal.now.unwrap_or_else(Timestamp::now);
+    let none = Suppressor::new(Vec::new(), crate::config::suppress::Day::today(now));
+    scan_suppressed(plan, &none, stdout, stderr, terminal)
+}
+
+/// `scan` with the configuration file's suppressions applied to the findings.
+fn scan_suppressed(
+    plan: &ScanPlan,
+    suppressor: &Suppressor,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     terminal: Terminal,
@@ -103,6 +127,7 @@ pub fn scan(
     // or unchanged against the whole scan), nor when findings and the progress bar would share
     // one terminal.
     let streaming: Option<Vec<&'static dyn StreamingReport>> = if baseline.is_none()
+        && suppressor.is_empty()
         && !(display.is_some()
             && terminal.stdout_is_tty
             && destinations.iter().any(|d| d.path.is_none()))
@@ -207,6 +232,7 @@ pub fn scan(
     if let Some(display) = display {
         display.finish();
     }
+    suppress(&mut result, suppressor);
     if let Some(baseline) = &baseline {
         baseline::compare(&mut result, baseline);
     }
@@ -218,4 +244,82 @@ pub fn scan(
         (stdout, stderr),
         terminal,
     )
+}
+
+/// Takes the findings the configuration's suppressions match out of the result (before the
+/// baseline comparison and the reports), counting each suppression's findings.
+fn suppress(result: &mut ScanResult, suppressor: &Suppressor) {
+    if suppressor.is_empty() {
+        return;
+    }
+    let stats = &mut result.stats;
+    result.findings.retain(|f| {
+        let none = None;
+        let (account, region, principal, event_name) = match &f.location {
+            Location::Event(at) => (&at.account, &at.region, &at.principal, &at.event_name),
+            // A window has no single account or principal: only rule-wide suppressions apply.
+            Location::Window(_) => (&none, &none, &none, &none),
+        };
+        let subject = Subject {
+            rule_id: &f.rule_id,
+            account: account.as_deref(),
+            region: region.as_deref(),
+            principal: principal.as_deref(),
+            event_name: event_name.as_deref(),
+        };
+        if suppressor.check(&subject).is_none() {
+            return true;
+        }
+        stats.findings = stats.findings.saturating_sub(1);
+        if let Some(n) = stats.findings_by_severity.get_mut(&f.severity) {
+            *n = n.saturating_sub(1);
+        }
+        false
+    });
+}
+
+/// Says what each suppression did (on standard error, whatever the formats) and applies
+/// `--fail-on-expired`.
+pub(super) fn finish_suppressions(
+    suppressor: &Suppressor,
+    fail_on_expired: bool,
+    status: ExitStatus,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    for outcome in suppressor.outcomes() {
+        let findings = |n: usize| if n == 1 { "finding" } else { "findings" };
+        match outcome.state {
+            SuppressionState::Applied => writeln!(
+                stderr,
+                "suppressed: {} {} of rule {} ({}): {}",
+                outcome.suppressed,
+                findings(outcome.suppressed),
+                outcome.rule,
+                outcome.origin,
+                outcome.reason
+            )?,
+            SuppressionState::Unused => writeln!(
+                stderr,
+                "warning: {}: the suppression of rule {} matched no finding (unused)",
+                outcome.origin, outcome.rule
+            )?,
+            SuppressionState::Expired => writeln!(
+                stderr,
+                "warning: {}: the suppression of rule {} expired after {}: it no longer applies ({} {} it matched are reported)",
+                outcome.origin,
+                outcome.rule,
+                outcome.expires.as_deref().unwrap_or("?"),
+                outcome.expired_matches,
+                findings(outcome.expired_matches),
+            )?,
+        }
+    }
+    if fail_on_expired && suppressor.any_expired() && status == ExitStatus::Clean {
+        writeln!(
+            stderr,
+            "error: a suppression has expired (--fail-on-expired)"
+        )?;
+        return Ok(ExitStatus::Findings);
+    }
+    Ok(status)
 }
