@@ -290,6 +290,20 @@ pub(super) fn overlay(
         }
     }
     overlay.record("max-file-size", "max_file_size", json!(args.max_file_size));
+    if let Some(spanned) = overlay.spanned(
+        "max_record_size",
+        file.and_then(|f| f.max_record_size.as_ref()),
+    ) {
+        match args::parse_size(&spanned.get_ref().0) {
+            Ok(size) => args.max_record_size = size,
+            Err(message) => overlay.error(spanned.span(), "max-record-size", message),
+        }
+    }
+    overlay.record(
+        "max-record-size",
+        "max_record_size",
+        json!(args.max_record_size),
+    );
     if let Some(quiet) = overlay.take("quiet", "quiet", file.and_then(|f| f.quiet.as_ref())) {
         args.quiet = *quiet;
     }
@@ -385,6 +399,7 @@ fn file_span(config: &Config, key: &str) -> Option<std::ops::Range<usize>> {
         "color" => span(&f.color),
         "threads" => span(&f.threads),
         "max-file-size" => span(&f.max_file_size),
+        "max-record-size" => span(&f.max_record_size),
         "quiet" => span(&f.quiet),
         _ => None,
     }

@@ -96,6 +96,10 @@ pub struct ConfigFile {
     /// Largest decoded size of one trail file: bytes, or `512M`, `4G` (`--max-file-size`).
     #[schemars(with = "Option<SizeText>")]
     pub max_file_size: Option<Spanned<SizeText>>,
+    /// Largest size of one record (one event's JSON text, one JSON Lines line): bytes, or
+    /// `2M`, `16M` (`--max-record-size`).
+    #[schemars(with = "Option<SizeText>")]
+    pub max_record_size: Option<Spanned<SizeText>>,
     /// No progress bar (`--quiet`).
     #[schemars(with = "Option<bool>")]
     pub quiet: Option<Spanned<bool>>,
