@@ -125,7 +125,13 @@ fn hostile_event_text_stays_valid_xml() {
     .unwrap();
     let (code, xml) = junit(
         dir.path(),
-        &["--rules", rules.to_str().unwrap(), trail.to_str().unwrap()],
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--fail-on",
+            "info",
+            trail.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 1);
     assert!(xml.contains("said &lt;/failure&gt;&lt;x&gt;&amp;amp; \u{FFFD}\u{FFFD}[31m\u{D7FF}\u{FFFD} line break [eventID a]]&gt;b]"), "{xml}");

@@ -8,7 +8,10 @@ use serde_json::Value;
 #[test]
 fn seed_event_raises_exactly_the_expected_findings() {
     let (code, doc) = scan_json(&["fixtures/trails"]);
-    assert_eq!(code, 1, "findings at or above the default --fail-on info");
+    assert_eq!(
+        code, 1,
+        "high findings: at or above the default --fail-on high"
+    );
     assert_eq!(
         rule_ids(&doc),
         vec![
@@ -16,13 +19,13 @@ fn seed_event_raises_exactly_the_expected_findings() {
             "autoscaling-launch-configuration-monitoring-disabled",
             "autoscaling-launch-configuration-unencrypted-ebs",
             "autoscaling-root-launch-configuration",
-            // The root user used a long-term access key (AKIA...) and made a change: the threat,
-            // activity and CIS packs say so, and nothing else fires.
-            "aws-long-term-access-key-used",
+            // The root user made a change: the threat and CIS packs say so, and nothing else
+            // fires in the default set.
             "aws-root-activity",
             "cis-root-account-usage",
         ]
     );
+    assert_eq!(doc["findings"].as_array().unwrap().len(), SEED_FINDINGS);
     for finding in doc["findings"].as_array().unwrap() {
         assert_eq!(finding["file"], SEED_FILE);
         assert_eq!(finding["record"], 0);
@@ -38,8 +41,44 @@ fn seed_event_raises_exactly_the_expected_findings() {
     assert_eq!(summary["files_skipped"], 1, "the digest file");
     assert_eq!(summary["files_failed"], 0);
     assert_eq!(summary["events"], 3);
-    assert_eq!(summary["rules"], builtin_count());
+    assert_eq!(summary["rules"], builtin_count() - informational_count());
     assert_eq!(doc["skipped"][0]["reason"], "CloudTrail digest file");
+}
+
+#[test]
+fn the_default_leaves_out_informational_rules_and_fails_on_high() {
+    // Any selection replaces the default: `--severity info` runs every rule, and the
+    // informational activity rule says the root user used a long-term access key (AKIA...).
+    let (code, all) = scan_json(&["--severity", "info", "fixtures/trails"]);
+    assert_eq!(code, 1);
+    assert_eq!(all["summary"]["rules"], builtin_count());
+    let ids = rule_ids(&all);
+    assert_eq!(ids.len(), SEED_FINDINGS + 1);
+    assert!(ids.contains(&"aws-long-term-access-key-used".to_string()));
+    let (_, activity) = scan_json(&["--pack", "aws/activity", "fixtures/trails"]);
+    assert_eq!(rule_ids(&activity), vec!["aws-long-term-access-key-used"]);
+    // The default --fail-on is high: the CIS pack's one low finding passes the gate, and
+    // `--fail-on low` fails on it.
+    let (code, cis) = scan_json(&["--pack", "aws/cis", "fixtures/trails"]);
+    assert_eq!((code, rule_ids(&cis).len()), (0, 1));
+    let (code, _) = scan_json(&["--pack", "aws/cis", "--fail-on", "low", "fixtures/trails"]);
+    assert_eq!(code, 1);
+    // `config show` says where the default rule set and --fail-on come from.
+    let show = trailgate(&["config", "show", "--no-config"]);
+    assert!(
+        show.stdout.lines().any(|l| l.starts_with("severity")
+            && l.contains("\"low\"")
+            && l.ends_with("default: the recommended rule set, no informational rules (--severity info for all)")),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout
+            .lines()
+            .any(|l| l.starts_with("fail-on ") && l.contains("\"high\"") && l.ends_with("default")),
+        "{}",
+        show.stdout
+    );
 }
 
 #[test]
@@ -165,8 +204,9 @@ fn jsonl_lines_carry_the_fields_scripts_rely_on() {
 fn stdin_plain_and_gzip() {
     let event = std::fs::read("fixtures/events/launch-configuration-public-ip.json").unwrap();
     let seed_gz = std::fs::read(SEED_FILE).unwrap();
-    // The single event: a public-IP launch configuration made with a long-term access key.
-    for (input, expected) in [(event, 2), (seed_gz, SEED_FINDINGS)] {
+    // The single event: a public-IP launch configuration (made with a long-term access key,
+    // which only the informational rule outside the default set reports).
+    for (input, expected) in [(event, 1), (seed_gz, SEED_FINDINGS)] {
         let output = assert_cmd::Command::cargo_bin("trailgate")
             .unwrap()
             .args(["scan", "--format", "json", "-"])
@@ -207,8 +247,15 @@ fn output_file_and_text_summary() {
 
     let text = trailgate(&["scan", "fixtures/trails"]);
     assert!(
+        text.stdout.contains(
+            "Summary: 6 findings (3 high, 1 medium, 2 low)\n  scanned 2 files and 3 events with "
+        ),
+        "{}",
         text.stdout
-            .contains("Summary: 7 findings (3 high, 1 medium, 2 low, 1 info)"),
+    );
+    assert!(
+        text.stdout
+            .ends_with("\n  3 findings are at or above `high` (--fail-on)\n"),
         "{}",
         text.stdout
     );
@@ -263,8 +310,10 @@ message: '{userIdentity.arn} created launch configuration {requestParameters.lau
         replaced["summary"]["suppressed"]["only-deploy-role-creates-launch-configurations"],
         1
     );
+    // Rule files are a selection: with them, every built-in rule (the informational one that
+    // fires included), not the default set.
     let (_, extended) = scan_json(&["--rules", rules, "--builtin", "fixtures/trails"]);
-    assert_eq!(rule_ids(&extended).len(), SEED_FINDINGS + 1);
+    assert_eq!(rule_ids(&extended).len(), SEED_FINDINGS + 2);
     assert_eq!(extended["summary"]["rules"], builtin_count() + 1);
 }
 
@@ -273,6 +322,15 @@ fn builtin_count() -> usize {
     trailgate::rule::load_builtin()
         .expect("built-in rules")
         .len()
+}
+
+/// The number of informational built-in rules, which the default set leaves out.
+fn informational_count() -> usize {
+    trailgate::rule::load_builtin()
+        .expect("built-in rules")
+        .iter()
+        .filter(|r| r.severity == trailgate::rule::Severity::Info)
+        .count()
 }
 
 #[test]

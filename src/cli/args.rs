@@ -95,7 +95,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Exit with 1 when a finding has this severity or higher, as `scan --fail-on`
-    #[arg(long, value_enum, default_value_t = FailOn::Info)]
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
     /// When to colour text output
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -196,7 +196,7 @@ pub struct ScanArgs {
     pub baseline: Option<PathBuf>,
     /// Exit with 1 when a finding (a new one, with --baseline) has this severity or higher; `never`
     /// never fails on findings
-    #[arg(long, value_enum, default_value_t = FailOn::Info)]
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]

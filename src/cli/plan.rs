@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{self, ColorArg, FailOn, FilterArgs, FormatArg, SeverityArg};
 use crate::report::Format;
-use crate::rule::{RuleFilter, Severity};
+use crate::rule::{recommended, RuleFilter, Severity};
 use crate::scope::Scope;
 use crate::source::ReadLimits;
 use crate::time::{parse_instant, Timestamp};
@@ -112,7 +112,7 @@ fn conflict(message: String) -> PlanError {
 /// `--paths-from -`.
 pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError> {
     let destinations = destinations(args.format, &args.output).map_err(conflict)?;
-    let rules = rules(&args.selection, &args.filter);
+    let rules = recommended_unless_selected(rules(&args.selection, &args.filter));
     let output = output(
         destinations,
         args.fail_on,
@@ -147,7 +147,8 @@ pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError
 pub fn report(args: &args::ReportArgs) -> Result<ReportPlan, PlanError> {
     let destinations = destinations(args.format, &args.output).map_err(conflict)?;
     Ok(ReportPlan {
-        rules: rules(&args.selection, &args.filter),
+        // The rules its scans ran: the same default when nothing selects them.
+        rules: recommended_unless_selected(rules(&args.selection, &args.filter)),
         from: args.from.clone(),
         baseline: args.baseline.clone(),
         output: output(
@@ -177,6 +178,16 @@ pub fn rules(selection: &args::RuleSelection, filter: &FilterArgs) -> RulePlan {
             frameworks: filter.frameworks.clone(),
         },
     }
+}
+
+/// With no rule files and no filter, the recommended default set (`rule::recommended`) rather
+/// than every built-in rule: a gate switched on with no flags must not fail on informational
+/// activity. Any selection (a pack, a tag, `--severity info`, rule files) replaces it.
+fn recommended_unless_selected(mut plan: RulePlan) -> RulePlan {
+    if plan.paths.is_empty() && plan.filter.is_empty() {
+        plan.filter = recommended::filter();
+    }
+    plan
 }
 
 fn output(

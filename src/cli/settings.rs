@@ -23,6 +23,8 @@ pub(super) enum Origin {
     /// `file:line:column` of the value in the configuration file.
     Config(String),
     Default,
+    /// The recommended default rule set (`rule::recommended`), as nothing selects rules.
+    Recommended,
 }
 
 impl Origin {
@@ -31,6 +33,10 @@ impl Origin {
             Origin::CommandLine => "command line".into(),
             Origin::Config(location) => location.clone(),
             Origin::Default => "default".into(),
+            Origin::Recommended => {
+                "default: the recommended rule set, no informational rules (--severity info for all)"
+                    .into()
+            }
         }
     }
 }
@@ -168,6 +174,19 @@ pub(super) fn overlay(
         args.filter.frameworks = list.0.clone();
     }
     overlay.record("framework", "frameworks", json!(args.filter.frameworks));
+    // Nothing selects rules: the scan plan keeps the recommended default set, so say so here.
+    let f = &args.filter;
+    if args.selection.rules.is_empty()
+        && f.packs.is_empty()
+        && f.tags.is_empty()
+        && f.severity.is_none()
+        && f.frameworks.is_empty()
+    {
+        if let Some(setting) = overlay.settings.iter_mut().find(|s| s.key == "severity") {
+            setting.value = json!(crate::rule::recommended::MIN_SEVERITY.as_str());
+            setting.origin = Origin::Recommended;
+        }
+    }
 
     for (key, id, field, target) in [
         (

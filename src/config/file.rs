@@ -46,7 +46,8 @@ pub struct ConfigFile {
     /// Keep rules with any of these tags (`--tag`).
     #[schemars(with = "Option<List>")]
     pub tag: Option<Spanned<List>>,
-    /// Keep rules of this severity or more serious (`--severity`).
+    /// Keep rules of this severity or more serious (`--severity`). With no rule selection at all,
+    /// the default set: every built-in rule but the `info` ones.
     #[schemars(with = "Option<SeverityName>")]
     pub severity: Option<Spanned<SeverityName>>,
     /// Keep rules mapped to any of these compliance frameworks (`--framework`).
@@ -80,7 +81,7 @@ pub struct ConfigFile {
     #[schemars(with = "Option<String>")]
     pub baseline: Option<Spanned<String>>,
     /// Exit with 1 when a finding has this severity or higher; `never` never fails on findings
-    /// (`--fail-on`).
+    /// (`--fail-on`). Default `high`.
     #[schemars(with = "Option<FailOnName>")]
     pub fail_on: Option<Spanned<FailOnName>>,
     /// Exit with 1 when a suppression has expired (`--fail-on-expired`).

@@ -13,6 +13,7 @@ pub mod first_seen;
 pub mod load;
 pub mod native_correlation;
 pub mod path;
+pub mod recommended;
 pub mod schema;
 pub mod severity;
 pub mod sigma;

@@ -1,0 +1,45 @@
+//! The recommended default rule set: what `scan` runs when nothing selects rules (no `--rules`,
+//! `--pack`, `--tag`, `--severity` or `--framework`, on the command line or in trailgate.toml).
+//! It is every built-in rule but the informational ones. Measured on the generated month-like
+//! corpus (docs/ci.md), the informational activity rules (a role assumed, a long-term key used, a
+//! discovery call) raise four findings in five: a gate that fails on them cries wolf and is
+//! switched off. They stay available with `--severity info`, their pack or a tag.
+
+use super::{Rule, RuleFilter, Severity};
+
+/// The least severity of the default set.
+pub const MIN_SEVERITY: Severity = Severity::Low;
+
+/// Why the default is what it is, in one line (`rules list`, `config show`).
+pub const WHY: &str = "with no --rules, --pack, --tag, --severity or --framework, `scan` runs every built-in rule but the informational ones (activity monitoring: four findings in five on the generated month of trails measured in docs/ci.md); `--severity info` runs them all, a pack or a tag runs its own";
+
+/// The filter `scan` applies when nothing selects rules.
+pub fn filter() -> RuleFilter {
+    RuleFilter {
+        min_severity: Some(MIN_SEVERITY),
+        ..RuleFilter::default()
+    }
+}
+
+/// Whether `rule` is in the default set: a built-in rule that is not informational. Rules of
+/// `--rules` files never are: giving rule files is a selection.
+pub fn includes(rule: &Rule) -> bool {
+    rule.file.starts_with("builtin:") && filter().keeps(rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_rule_but_the_informational_ones() {
+        let rules = crate::rule::load_builtin().expect("the built-in rules compile");
+        let (kept, left): (Vec<&Rule>, Vec<&Rule>) = rules.iter().partition(|r| includes(r));
+        assert!(!kept.is_empty() && !left.is_empty());
+        assert!(kept.iter().all(|r| r.severity >= Severity::Low));
+        assert!(left.iter().all(|r| r.severity == Severity::Info));
+        let mut user = kept[0].clone();
+        user.file = "team-rules/x.yaml".into();
+        assert!(!includes(&user), "user rules are a selection of their own");
+    }
+}
