@@ -12,6 +12,7 @@ pub use read::read;
 use crate::finding::{Baseline, BaselineState, BaselineSummary, ScanResult};
 
 /// Marks every finding of `result` new or unchanged and records the summary in the result.
+/// Suppressed findings are neither (they never count toward the gate), nor gone.
 /// Set semantics: every finding whose fingerprint the baseline has is unchanged, even when the
 /// same event now appears twice (an organisation trail and an account trail both log it).
 pub fn compare(result: &mut ScanResult, baseline: &Baseline) {
@@ -37,6 +38,13 @@ pub fn compare(result: &mut ScanResult, baseline: &Baseline) {
         finding.baseline = Some(state);
         found.insert(fingerprint);
     }
+    // A suppressed finding was still found: it is not gone, only kept out of the gate.
+    found.extend(
+        result
+            .suppressed_findings
+            .iter()
+            .map(|s| s.finding.fingerprint()),
+    );
     summary.gone = baseline
         .entries
         .iter()
@@ -102,6 +110,29 @@ mod tests {
         assert_eq!((summary.new, summary.unchanged), (1, 2));
         assert_eq!(summary.gone, vec![entry("c", "9")]);
         assert_eq!(summary.file, "base.json");
+    }
+
+    #[test]
+    fn a_suppressed_finding_is_not_gone_and_not_compared() {
+        let mut result = ScanResult {
+            findings: vec![finding("a", "1")],
+            suppressed_findings: vec![crate::finding::SuppressedFinding {
+                finding: finding("b", "1"),
+                suppression: 0,
+            }],
+            ..ScanResult::default()
+        };
+        compare(
+            &mut result,
+            &Baseline {
+                file: "b".into(),
+                entries: vec![entry("a", "1"), entry("b", "1"), entry("c", "1")],
+            },
+        );
+        let summary = result.baseline.unwrap();
+        assert_eq!((summary.new, summary.unchanged), (0, 1));
+        assert_eq!(summary.gone, vec![entry("c", "1")]);
+        assert_eq!(result.suppressed_findings[0].finding.baseline, None);
     }
 
     #[test]

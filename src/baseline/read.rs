@@ -38,6 +38,15 @@ struct SarifResult<'a> {
     baseline_state: Option<Cow<'a, str>>,
     #[serde(default)]
     partial_fingerprints: Option<BTreeMap<String, String>>,
+    #[serde(default, borrow)]
+    suppressions: Vec<SarifSuppression<'a>>,
+}
+
+/// What a baseline needs of a SARIF suppression: whether it holds.
+#[derive(Deserialize)]
+struct SarifSuppression<'a> {
+    #[serde(default, borrow)]
+    status: Option<Cow<'a, str>>,
 }
 
 /// The `type` of a JSON Lines record.
@@ -157,6 +166,16 @@ fn from_sarif(runs: Vec<SarifRun<'_>>) -> Result<Vec<BaselineEntry>, String> {
             if result.baseline_state.as_deref() == Some("absent") {
                 continue;
             }
+            // A suppressed result was not accepted by the baseline: when its suppression ends
+            // (it expires or is removed), the finding must be new. SARIF: a suppression holds
+            // unless it is under review or rejected.
+            if result
+                .suppressions
+                .iter()
+                .any(|s| !matches!(s.status.as_deref(), Some("underReview" | "rejected")))
+            {
+                continue;
+            }
             let rule_id = result
                 .rule_id
                 .ok_or_else(|| format!("{}: no `ruleId`", at()))?;
@@ -229,9 +248,20 @@ mod tests {
     fn sarif_report() {
         let doc = r#"{"version": "2.1.0", "runs": [{"results": [
             {"ruleId": "a", "partialFingerprints": {"trailgate/v1": "a/1"}},
-            {"ruleId": "b", "baselineState": "absent", "partialFingerprints": {"trailgate/v1": "b/2"}}
+            {"ruleId": "b", "baselineState": "absent", "partialFingerprints": {"trailgate/v1": "b/2"}},
+            {"ruleId": "c", "partialFingerprints": {"trailgate/v1": "c/3"},
+             "suppressions": [{"kind": "external", "status": "accepted", "justification": "known"}]},
+            {"ruleId": "d", "partialFingerprints": {"trailgate/v1": "d/4"},
+             "suppressions": [{"kind": "external"}]},
+            {"ruleId": "e", "partialFingerprints": {"trailgate/v1": "e/5"},
+             "suppressions": [{"kind": "external", "status": "rejected"}]},
+            {"ruleId": "f", "partialFingerprints": {"trailgate/v1": "f/6"}, "suppressions": []}
         ]}]}"#;
-        assert_eq!(fingerprints(doc).unwrap(), vec!["a/1".to_string()]);
+        assert_eq!(
+            fingerprints(doc).unwrap(),
+            vec!["a/1".to_string(), "e/5".to_string(), "f/6".to_string()],
+            "suppressed results are not in the baseline"
+        );
     }
 
     #[test]

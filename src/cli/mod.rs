@@ -76,8 +76,14 @@ where
             Ok(Ok(prepared)) => {
                 let suppressions = prepared.config.map(|c| c.suppressions).unwrap_or_default();
                 let suppressor = Suppressor::new(suppressions, Day::today(now));
+                let text_on_stdout = plan::text_on_standard_output(&args);
                 scan::run_scan(&args, &suppressor, stdout, stderr, terminal).and_then(|status| {
-                    scan::finish_suppressions(&suppressor, args.fail_on_expired, status, stderr)
+                    scan::finish_suppressions(
+                        &suppressor,
+                        (args.fail_on_expired, text_on_stdout),
+                        status,
+                        stderr,
+                    )
                 })
             }
             Ok(Err(status)) => Ok(status),

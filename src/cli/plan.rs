@@ -220,6 +220,15 @@ fn output(
     })
 }
 
+/// Whether `scan` with these arguments writes a text report to standard output (whose summary
+/// then says what standard error would).
+pub fn text_on_standard_output(args: &args::ScanArgs) -> bool {
+    destinations(args.format, &args.output).is_ok_and(|list| {
+        list.iter()
+            .any(|d| d.format == Format::Text && d.path.is_none())
+    })
+}
+
 /// Turns `--format` and the `--output`s into the reports to write, or says why they make no
 /// sense together.
 fn destinations(

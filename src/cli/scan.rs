@@ -246,47 +246,63 @@ fn scan_suppressed(
     )
 }
 
-/// Takes the findings the configuration's suppressions match out of the result (before the
-/// baseline comparison and the reports), counting each suppression's findings.
+/// Moves the findings the configuration's suppressions match out of the result's findings
+/// (before the baseline comparison and the reports) into its suppressed findings, each with its
+/// suppression, and records how every suppression fared, for the reports.
 fn suppress(result: &mut ScanResult, suppressor: &Suppressor) {
     if suppressor.is_empty() {
         return;
     }
-    let stats = &mut result.stats;
-    result.findings.retain(|f| {
-        let none = None;
-        let (account, region, principal, event_name) = match &f.location {
-            Location::Event(at) => (&at.account, &at.region, &at.principal, &at.event_name),
-            // A window has no single account or principal: only rule-wide suppressions apply.
-            Location::Window(_) => (&none, &none, &none, &none),
+    let findings = std::mem::take(&mut result.findings);
+    for f in findings {
+        let suppression = {
+            let none = None;
+            let (account, region, principal, event_name) = match &f.location {
+                Location::Event(at) => (&at.account, &at.region, &at.principal, &at.event_name),
+                // A window has no single account or principal: only rule-wide suppressions apply.
+                Location::Window(_) => (&none, &none, &none, &none),
+            };
+            suppressor.check(&Subject {
+                rule_id: &f.rule_id,
+                account: account.as_deref(),
+                region: region.as_deref(),
+                principal: principal.as_deref(),
+                event_name: event_name.as_deref(),
+            })
         };
-        let subject = Subject {
-            rule_id: &f.rule_id,
-            account: account.as_deref(),
-            region: region.as_deref(),
-            principal: principal.as_deref(),
-            event_name: event_name.as_deref(),
+        let Some(suppression) = suppression else {
+            result.findings.push(f);
+            continue;
         };
-        if suppressor.check(&subject).is_none() {
-            return true;
-        }
+        let stats = &mut result.stats;
         stats.findings = stats.findings.saturating_sub(1);
         if let Some(n) = stats.findings_by_severity.get_mut(&f.severity) {
             *n = n.saturating_sub(1);
         }
-        false
-    });
+        result
+            .suppressed_findings
+            .push(crate::finding::SuppressedFinding {
+                finding: f,
+                suppression,
+            });
+    }
+    result.suppressions = suppressor.outcomes();
 }
 
-/// Says what each suppression did (on standard error, whatever the formats) and applies
-/// `--fail-on-expired`.
+/// Says what each suppression did on standard error, for the CI log, unless a text report on
+/// standard output already says it in its summary; and applies `--fail-on-expired`.
 pub(super) fn finish_suppressions(
     suppressor: &Suppressor,
-    fail_on_expired: bool,
+    (fail_on_expired, text_on_stdout): (bool, bool),
     status: ExitStatus,
     stderr: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
-    for outcome in suppressor.outcomes() {
+    let outcomes = if text_on_stdout {
+        Vec::new()
+    } else {
+        suppressor.outcomes()
+    };
+    for outcome in outcomes {
         let findings = |n: usize| if n == 1 { "finding" } else { "findings" };
         match outcome.state {
             SuppressionState::Applied => writeln!(
@@ -305,12 +321,13 @@ pub(super) fn finish_suppressions(
             )?,
             SuppressionState::Expired => writeln!(
                 stderr,
-                "warning: {}: the suppression of rule {} expired after {}: it no longer applies ({} {} it matched are reported)",
+                "warning: {}: the suppression of rule {} expired after {}: it no longer applies ({} {} it matched {} reported)",
                 outcome.origin,
                 outcome.rule,
                 outcome.expires.as_deref().unwrap_or("?"),
                 outcome.expired_matches,
                 findings(outcome.expired_matches),
+                if outcome.expired_matches == 1 { "is" } else { "are" },
             )?,
         }
     }

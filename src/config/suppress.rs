@@ -115,40 +115,8 @@ impl Suppression {
     }
 }
 
-/// How a suppression fared in one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// It suppressed at least one finding.
-    Applied,
-    /// It is in force but matched no finding: perhaps the problem is fixed, or it is mistyped.
-    Unused,
-    /// Its `expires` day has passed: it suppressed nothing.
-    Expired,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Applied => "applied",
-            State::Unused => "unused",
-            State::Expired => "expired",
-        }
-    }
-}
-
-/// One suppression's outcome, for the reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub rule: String,
-    pub reason: String,
-    pub expires: Option<String>,
-    pub origin: String,
-    pub state: State,
-    /// Findings it suppressed.
-    pub suppressed: usize,
-    /// Findings it matched though expired: no longer suppressed by it.
-    pub expired_matches: usize,
-}
+// A run's outcomes are values of the result layer, which the reports render.
+pub use crate::finding::{SuppressionOutcome as Outcome, SuppressionState as State};
 
 /// The suppressions of a run and their counts.
 #[derive(Debug)]
@@ -179,10 +147,10 @@ impl Suppressor {
         &self.list
     }
 
-    /// The first suppression in force that matches, counted; `None` keeps the finding. Expired
-    /// suppressions that match are counted as such and suppress nothing.
-    pub fn check(&self, subject: &Subject<'_>) -> Option<&Suppression> {
-        let mut hit = None;
+    /// The index (in file order, as in `outcomes`) of the first suppression in force that
+    /// matches, counted; `None` keeps the finding. Expired suppressions that match are counted
+    /// as such and suppress nothing.
+    pub fn check(&self, subject: &Subject<'_>) -> Option<usize> {
         for (i, suppression) in self.list.iter().enumerate() {
             if !suppression.matches(subject) {
                 continue;
@@ -191,11 +159,10 @@ impl Suppressor {
                 self.expired_matches[i].fetch_add(1, Ordering::Relaxed);
             } else {
                 self.suppressed[i].fetch_add(1, Ordering::Relaxed);
-                hit = Some(suppression);
-                break;
+                return Some(i);
             }
         }
-        hit
+        None
     }
 
     /// Every suppression's outcome, in file order.
@@ -334,8 +301,12 @@ mod tests {
             suppression("aws-s3-*"),
         ];
         let suppressor = Suppressor::new(list, Day::parse("2025-06-01").unwrap());
-        assert!(suppressor.check(&subject()).is_some());
-        assert!(suppressor.check(&subject()).is_some());
+        assert_eq!(
+            suppressor.check(&subject()),
+            Some(1),
+            "the expired one is passed over"
+        );
+        assert_eq!(suppressor.check(&subject()), Some(1));
         let other = Subject {
             rule_id: "aws-root-login",
             ..subject()

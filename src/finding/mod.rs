@@ -10,6 +10,8 @@
 //! - [`ScanResult`] and [`Stats`]: everything a scan or a merge of scans produced.
 //! - [`fingerprint`]: a finding's identity across runs; [`baseline`]: how it compares with an
 //!   earlier report.
+//! - [`suppression`]: how the configuration's suppressions fared, and the findings they took
+//!   out of the gate.
 
 pub mod baseline;
 pub mod fingerprint;
@@ -21,6 +23,8 @@ use serde_json::Value;
 
 pub use baseline::{Baseline, BaselineEntry, BaselineState, BaselineSummary};
 pub use result::{ScanResult, Stats};
+pub mod suppression;
+pub use suppression::{SuppressedFinding, SuppressionOutcome, SuppressionState};
 
 use crate::rule::Severity;
 use crate::source::Origin;

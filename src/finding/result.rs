@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::{BaselineSummary, Finding};
+use super::{BaselineSummary, Finding, SuppressedFinding, SuppressionOutcome};
 use crate::rule::Severity;
 use crate::scope::Scope;
 use crate::source::{InputError, Skipped};
@@ -101,8 +101,14 @@ fn add_counts<K: Ord>(total: &mut BTreeMap<K, usize>, more: BTreeMap<K, usize>) 
 /// Everything a scan produced, sorted; reports render this and nothing else.
 #[derive(Debug, Default)]
 pub struct ScanResult {
-    /// Sorted by file, record, rule id.
+    /// Sorted by file, record, rule id. Without the suppressed findings.
     pub findings: Vec<Finding>,
+    /// Each suppression of the configuration file and how it fared, in file order (empty
+    /// without suppressions).
+    pub suppressions: Vec<SuppressionOutcome>,
+    /// The findings suppressions took out of `findings`, in report order: never counted, never
+    /// failing the gate, listed by the formats that can mark a result as suppressed.
+    pub suppressed_findings: Vec<SuppressedFinding>,
     /// Files and records that could not be read, sorted by file and record.
     pub errors: Vec<InputError>,
     /// Files passed over on purpose (digests), sorted by file.
