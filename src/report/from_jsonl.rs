@@ -156,6 +156,15 @@ fn add_summary(
             merged.inputs.push(input.clone());
         }
     }
+    // The same suppressions in every scan of the same configuration: their counts add up.
+    for outcome in summary.suppressions {
+        let outcome = outcome.into_outcome();
+        let outcomes = &mut merged.result.suppressions;
+        match outcomes.iter_mut().find(|o| o.same_as(&outcome)) {
+            Some(known) => known.merge(&outcome),
+            None => outcomes.push(outcome),
+        }
+    }
     // Findings are counted from the findings themselves (they are all here).
     merged.result.stats.merge(Stats {
         files_read: summary.files_read,

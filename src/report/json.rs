@@ -68,6 +68,11 @@ pub(super) fn summary(result: &ScanResult) -> wire::Summary<'_> {
             .collect(),
         records_failed: stats.records_failed,
         rules: stats.rules,
+        suppressions: result
+            .suppressions
+            .iter()
+            .map(wire::SuppressionOut::new)
+            .collect(),
         // Only with scope filters, so that reports without them keep exactly their old shape.
         scope: (!result.scope.is_everything()).then(|| wire::ScopeOut {
             accounts: Cow::Borrowed(&result.scope.accounts),

@@ -510,6 +510,10 @@ pub struct Summary<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<StatsOut<'a>>,
     pub suppressed: Cow<'a, BTreeMap<String, usize>>,
+    /// The configuration file's suppressions and how each fared; absent without any, so that
+    /// reports without them keep exactly their old shape (and old reports still read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<SuppressionOut<'a>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<Tool<'a>>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -552,6 +556,48 @@ pub struct StatsOut<'a> {
     pub regions: Cow<'a, BTreeSet<String>>,
     pub rule_events: Cow<'a, BTreeMap<String, usize>>,
     pub undated: usize,
+}
+
+/// One suppression of the configuration file (`[[suppress]]`) and how it fared in the scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressionOut<'a> {
+    /// Findings it matched after its `expires` day: reported as usual.
+    pub expired_matches: usize,
+    pub expires: Option<Cow<'a, str>>,
+    /// Where it is written: `trailgate.toml:14`.
+    pub origin: Cow<'a, str>,
+    pub reason: Cow<'a, str>,
+    /// The rule id or glob it names.
+    pub rule: Cow<'a, str>,
+    pub state: finding::SuppressionState,
+    /// Findings it suppressed.
+    pub suppressed: usize,
+}
+
+impl<'a> SuppressionOut<'a> {
+    pub fn new(outcome: &'a finding::SuppressionOutcome) -> SuppressionOut<'a> {
+        SuppressionOut {
+            expired_matches: outcome.expired_matches,
+            expires: outcome.expires.as_deref().map(Cow::Borrowed),
+            origin: Cow::Borrowed(&outcome.origin),
+            reason: Cow::Borrowed(&outcome.reason),
+            rule: Cow::Borrowed(&outcome.rule),
+            state: outcome.state,
+            suppressed: outcome.suppressed,
+        }
+    }
+
+    pub fn into_outcome(self) -> finding::SuppressionOutcome {
+        finding::SuppressionOutcome {
+            rule: self.rule.into_owned(),
+            reason: self.reason.into_owned(),
+            expires: self.expires.map(Cow::into_owned),
+            origin: self.origin.into_owned(),
+            state: self.state,
+            suppressed: self.suppressed,
+            expired_matches: self.expired_matches,
+        }
+    }
 }
 
 /// `--format json`: the whole report as one document.
@@ -707,6 +753,33 @@ mod tests {
             .into_skipped(&mut intern)
             .unwrap_err()
             .contains("sideways"));
+    }
+
+    #[test]
+    fn suppressions_round_trip_and_old_summaries_have_none() {
+        let outcome = finding::SuppressionOutcome {
+            rule: "aws-*".into(),
+            reason: "known".into(),
+            expires: Some("2026-12-31".into()),
+            origin: "trailgate.toml:6".into(),
+            state: finding::SuppressionState::Applied,
+            suppressed: 3,
+            expired_matches: 0,
+        };
+        let text = serde_json::to_string(&SuppressionOut::new(&outcome)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"expired_matches":0,"expires":"2026-12-31","origin":"trailgate.toml:6","reason":"known","rule":"aws-*","state":"applied","suppressed":3}"#
+        );
+        let read: SuppressionOut<'_> = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.into_outcome(), outcome);
+        let old = r#"{"type":"summary","errors":0,"events":0,"events_read":0,"files_failed":0,"files_ignored":0,"files_read":0,"files_skipped":0,"findings":0,"findings_by_severity":{},"records_failed":0,"rules":0,"suppressed":{}}"#;
+        let Record::Summary(summary) = read_record(old).unwrap() else {
+            panic!("{old}");
+        };
+        assert!(summary.suppressions.is_empty());
+        let again = serde_json::to_string(&summary).unwrap();
+        assert!(!again.contains("suppressions"), "{again}");
     }
 
     #[test]
