@@ -1,6 +1,8 @@
 //! `--format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. One run: every
 //! loaded rule in `tool.driver.rules`, one result per finding, unreadable inputs as
-//! tool execution notifications. Hand-written serde structs for the subset trailgate emits: the
+//! tool execution notifications. Findings suppressed by the configuration file are results too,
+//! marked with an accepted external suppression and its reason (`suppressions`, SARIF 3.27.23
+//! and 3.35): code scanning shows them as dismissed, not as open alerts. Hand-written serde structs for the subset trailgate emits: the
 //! full object model (serde-sarif) would be a dependency tree for a few dozen fields.
 //!
 //! GitHub refuses uploads over 25,000 results or rules a run, or over 10 MB gzipped, and splitting
@@ -16,7 +18,7 @@ use flate2::Compression;
 use serde::Serialize;
 
 use crate::finding::fingerprint::KEY as FINGERPRINT_KEY;
-use crate::finding::{Finding, Location as FindingLocation, ScanResult};
+use crate::finding::{Finding, Location as FindingLocation, ScanResult, SuppressionOutcome};
 use crate::rule::{Rule, Severity};
 use crate::source::InputError;
 
@@ -37,7 +39,12 @@ pub(super) struct Sarif;
 
 impl Report for Sarif {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        check_counts(cx.rules.rules().len(), result.findings.len()).map_err(io::Error::other)?;
+        check_counts(
+            cx.rules.rules().len(),
+            result.findings.len(),
+            result.suppressed_findings.len(),
+        )
+        .map_err(io::Error::other)?;
         let log = log(result, cx);
         let mut bytes = serde_json::to_vec_pretty(&log)?;
         bytes.push(b'\n');
@@ -46,11 +53,18 @@ impl Report for Sarif {
     }
 }
 
-fn check_counts(rules: usize, results: usize) -> Result<(), String> {
+/// `suppressed` findings are results too (marked suppressed), so they count toward the limit.
+fn check_counts(rules: usize, findings: usize, suppressed: usize) -> Result<(), String> {
     let advice = "Scan fewer trail files per upload (for example one upload per account or region, each with its own category), or load fewer rules with --rules; --format json has no such limit";
+    let results = findings + suppressed;
     if results > MAX_RESULTS {
+        let what = if suppressed == 0 {
+            format!("{results} findings are")
+        } else {
+            format!("{results} results ({findings} findings and {suppressed} suppressed ones) are")
+        };
         return Err(format!(
-            "{results} findings are more than the {MAX_RESULTS} results GitHub code scanning accepts in one SARIF run, so no SARIF report was written. {advice}."
+            "{what} more than the {MAX_RESULTS} results GitHub code scanning accepts in one SARIF run, so no SARIF report was written. {advice}."
         ));
     }
     if rules > MAX_RULES {
@@ -204,7 +218,34 @@ struct SarifResult<'a> {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
+    /// Only on suppressed results: an empty list would say "evaluated, not suppressed", which
+    /// some consumers read as suppressed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression<'a>>,
     properties: ResultProperties<'a>,
+}
+
+/// A suppression of the configuration file, as SARIF's `suppression` object: kept outside the
+/// analysed files (`external`), decided (`accepted`), with its reason as the justification.
+#[derive(Serialize)]
+struct Suppression<'a> {
+    kind: &'static str,
+    status: &'static str,
+    justification: &'a str,
+    /// Where the suppression is written (the configuration file and line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Location>,
+    properties: SuppressionProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct SuppressionProperties<'a> {
+    /// `trailgate.toml:14`, as the other formats say it.
+    origin: &'a str,
+    /// The rule id or glob the suppression names.
+    rule: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -269,7 +310,12 @@ struct ResultProperties<'a> {
 
 #[derive(Serialize)]
 struct RunProperties<'a> {
-    baseline: BaselineProperties<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineProperties<'a>>,
+    /// Every suppression of the configuration file and how it fared (as the JSON summary's
+    /// `suppressions`): the unused and expired ones have no result to be written on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<crate::wire::SuppressionOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -320,21 +366,69 @@ fn log<'a>(result: &'a ScanResult, cx: &Context<'a>) -> Log<'a> {
                 properties: invocation_properties(result),
             }],
             original_uri_base_ids: base_ids,
-            results: result
-                .findings
-                .iter()
-                .map(|f| sarif_result(f, index.get(f.rule_id.as_str()).copied(), cx))
+            results: results(result)
+                .into_iter()
+                .map(|(f, suppression)| {
+                    let mut out = sarif_result(f, index.get(f.rule_id.as_str()).copied(), cx);
+                    out.suppressions
+                        .extend(suppression.map(|s| sarif_suppression(s, cx)));
+                    out
+                })
                 .collect(),
-            properties: result.baseline.as_ref().map(|b| RunProperties {
-                baseline: BaselineProperties {
-                    file: &b.file,
-                    new: b.new,
-                    unchanged: b.unchanged,
-                    absent: b.gone.len(),
-                },
-            }),
+            properties: run_properties(result),
         }],
     }
+}
+
+/// Every finding and every suppressed finding (with its suppression), in report order.
+fn results(result: &ScanResult) -> Vec<(&Finding, Option<&SuppressionOutcome>)> {
+    let mut all: Vec<(&Finding, Option<&SuppressionOutcome>)> =
+        result.findings.iter().map(|f| (f, None)).collect();
+    if result.suppressed_findings.is_empty() {
+        return all;
+    }
+    all.extend(
+        result
+            .suppressed_findings
+            .iter()
+            .map(|s| (&s.finding, result.suppressions.get(s.suppression))),
+    );
+    all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+    all
+}
+
+fn sarif_suppression<'a>(s: &'a SuppressionOutcome, cx: &Context<'_>) -> Suppression<'a> {
+    Suppression {
+        kind: "external",
+        status: "accepted",
+        justification: &s.reason,
+        location: s.file_and_line().map(|(file, line)| Location {
+            physical_location: Some(physical_location(file, None, Some(line), cx)),
+            logical_locations: Vec::new(),
+        }),
+        properties: SuppressionProperties {
+            origin: &s.origin,
+            rule: &s.rule,
+            expires: s.expires.as_deref(),
+        },
+    }
+}
+
+fn run_properties(result: &ScanResult) -> Option<RunProperties<'_>> {
+    let properties = RunProperties {
+        baseline: result.baseline.as_ref().map(|b| BaselineProperties {
+            file: &b.file,
+            new: b.new,
+            unchanged: b.unchanged,
+            absent: b.gone.len(),
+        }),
+        suppressions: result
+            .suppressions
+            .iter()
+            .map(crate::wire::SuppressionOut::new)
+            .collect(),
+    };
+    (properties.baseline.is_some() || !properties.suppressions.is_empty()).then_some(properties)
 }
 
 fn invocation_properties(result: &ScanResult) -> BTreeMap<&'static str, serde_json::Value> {
@@ -540,6 +634,7 @@ fn sarif_result<'a>(
         locations: [location(finding, cx)],
         partial_fingerprints: fingerprints,
         baseline_state: finding.baseline.map(|s| s.as_str()),
+        suppressions: Vec::new(),
         properties: ResultProperties {
             severity: finding.severity.as_str(),
             record: event.map(|e| e.record),
@@ -596,11 +691,17 @@ mod tests {
 
     #[test]
     fn counts_up_to_the_limits_are_accepted() {
-        assert!(check_counts(MAX_RULES, MAX_RESULTS).is_ok());
-        let results = check_counts(1, MAX_RESULTS + 1).unwrap_err();
+        assert!(check_counts(MAX_RULES, MAX_RESULTS, 0).is_ok());
+        assert!(check_counts(MAX_RULES, MAX_RESULTS - 2, 2).is_ok());
+        let results = check_counts(1, MAX_RESULTS + 1, 0).unwrap_err();
         assert!(results.contains("25001 findings"), "{results}");
         assert!(results.contains("no SARIF report was written"), "{results}");
-        let rules = check_counts(MAX_RULES + 1, 0).unwrap_err();
+        let with_suppressed = check_counts(1, MAX_RESULTS, 1).unwrap_err();
+        assert!(
+            with_suppressed.contains("25001 results (25000 findings and 1 suppressed ones)"),
+            "{with_suppressed}"
+        );
+        let rules = check_counts(MAX_RULES + 1, 0, 0).unwrap_err();
         assert!(rules.contains("25001 rules"), "{rules}");
     }
 
