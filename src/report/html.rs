@@ -16,7 +16,8 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::finding::{
-    EventLocation, Finding, Location, ScanResult, MAX_EVENT_BYTES, MAX_KEPT_EVENTS_BYTES,
+    EventLocation, Finding, Location, ScanResult, SuppressionState, MAX_EVENT_BYTES,
+    MAX_KEPT_EVENTS_BYTES,
 };
 use crate::rule::Severity;
 
@@ -104,6 +105,14 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
         if stats.events == 1 { "event" } else { "events" },
         plural(stats.files_read, "file", "files"),
     );
+    if !result.suppressed_findings.is_empty() {
+        // Not among the findings counted: say there are some, and where they are listed.
+        let _ = write!(
+            page,
+            " <a href=\"#suppressions\"><span data-count=\"suppressed_findings\">{}</span> suppressed</a>.",
+            result.suppressed_findings.len()
+        );
+    }
     let (passed, failed, unchecked) = audit.control_totals();
     if passed + failed + unchecked > 0 {
         let _ = write!(
@@ -121,16 +130,23 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
             plural(result.errors.len(), "input", "inputs")
         );
     }
-    page.push_str(
+    let _ = write!(
+        page,
         "<nav><a href=\"#scanned\">What was scanned</a><a href=\"#severity\">Severity</a>\
-         <a href=\"#compliance\">Compliance</a><a href=\"#rules\">Rules</a><a href=\"#where\">Accounts, regions, principals</a>\
+         <a href=\"#compliance\">Compliance</a><a href=\"#rules\">Rules</a>{}<a href=\"#where\">Accounts, regions, principals</a>\
          <a href=\"#timeline\">Timeline</a><a href=\"#findings\">Findings</a></nav>\n</header>\n<main>\n",
+        if result.suppressions.is_empty() {
+            ""
+        } else {
+            "<a href=\"#suppressions\">Suppressions</a>"
+        }
     );
 
     scanned(&mut page, result, cx);
     severity(&mut page, &audit);
     compliance(&mut page, &audit);
     rules(&mut page, &audit);
+    suppressions(&mut page, result);
     places(&mut page, &audit, result);
     timeline(&mut page, &audit);
     findings(&mut page, result);
@@ -393,6 +409,44 @@ fn rules(page: &mut String, audit: &Audit<'_>) {
             title = h(&row.rule.title),
             sev = row.rule.severity,
             color = severity_color(row.rule.severity),
+        );
+    }
+    page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// The configuration file's suppressions, one row each: what each suppressed, or why nothing.
+fn suppressions(page: &mut String, result: &ScanResult) {
+    if result.suppressions.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<section id=\"suppressions\">\n<h2>Suppressions</h2>\n<p class=\"muted\">Findings suppressed in the \
+         configuration file are not counted above and do not fail the gate.</p>\n<table class=\"data\"><thead><tr>\
+         <th>Suppression</th><th>Rule</th><th>Reason</th><th>Expires</th><th>State</th>\
+         <th class=\"num\">Findings suppressed</th></tr></thead><tbody>\n",
+    );
+    for s in &result.suppressions {
+        let state = match s.state {
+            SuppressionState::Applied => "applied".to_string(),
+            SuppressionState::Unused => {
+                "<span class=\"sev medium\">unused</span> matched no finding".to_string()
+            }
+            SuppressionState::Expired => format!(
+                "<span class=\"sev high\">expired</span> {} it matched {} reported",
+                plural(s.expired_matches, "finding", "findings"),
+                if s.expired_matches == 1 { "is" } else { "are" }
+            ),
+        };
+        let _ = writeln!(
+            page,
+            "<tr data-suppression=\"{origin}\" data-state=\"{}\"><td><code>{origin}</code></td><td><code>{}</code></td>\
+             <td>{}</td><td>{}</td><td>{state}</td><td class=\"num\" data-col=\"suppressed\">{}</td></tr>",
+            s.state.as_str(),
+            h(&s.rule),
+            h(&s.reason),
+            s.expires.as_deref().map_or_else(|| "none".to_string(), h),
+            s.suppressed,
+            origin = h(&s.origin),
         );
     }
     page.push_str("</tbody></table>\n</section>\n");

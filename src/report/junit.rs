@@ -3,6 +3,9 @@
 //! per pack: a rule with findings fails and its failure lists every finding, one line each; a
 //! rule with none passes. Each unreadable input is a test case with an `<error>`. With
 //! `--baseline`, only new findings fail a rule; unchanged ones are listed in `<system-out>`.
+//! Suppressions of the configuration file are a suite of their own, one test case each: skipped
+//! (listing the findings it suppressed) when it applied, passing with a note when it was unused
+//! or has expired; suppressed findings fail no rule.
 //!
 //! The one JUnit writer: `rules test --format junit` builds the same `Document` and writes it
 //! with `write_document`. Written by hand: the schema allows few attributes (no `skipped` on
@@ -14,7 +17,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::finding::{Finding, Location, ScanResult};
+use crate::finding::{Finding, Location, ScanResult, SuppressionState};
 use crate::rule::Rule;
 use crate::source::InputError;
 
@@ -40,6 +43,10 @@ pub(super) enum Outcome {
         body: String,
     },
     Error {
+        message: String,
+        body: String,
+    },
+    Skipped {
         message: String,
         body: String,
     },
@@ -139,6 +146,14 @@ fn suites(result: &ScanResult, cx: &Context<'_>) -> Vec<Suite> {
                 cases: vec![case],
             }),
         }
+    }
+    if !result.suppressions.is_empty() {
+        suites.push(Suite {
+            name: "suppressions".to_string(),
+            file: None,
+            properties: Vec::new(),
+            cases: suppression_cases(result),
+        });
     }
     let inputs = input_cases(&result.errors);
     if !inputs.is_empty() {
@@ -240,6 +255,70 @@ fn lines(findings: &[&Finding]) -> String {
     body
 }
 
+/// One case per suppression: skipped with the findings it suppressed, or passing with why it
+/// suppressed nothing.
+fn suppression_cases(result: &ScanResult) -> Vec<Case> {
+    result
+        .suppressions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let findings: Vec<&Finding> = result
+                .suppressed_findings
+                .iter()
+                .filter(|f| f.suppression == i)
+                .map(|f| &f.finding)
+                .collect();
+            let until = s
+                .expires
+                .as_deref()
+                .map(|day| format!(" until {day}"))
+                .unwrap_or_default();
+            let (outcome, system_out) = match s.state {
+                SuppressionState::Applied => (
+                    Outcome::Skipped {
+                        message: format!(
+                            "{} suppressed{until}: {}",
+                            if findings.len() == 1 {
+                                "1 finding".to_string()
+                            } else {
+                                format!("{} findings", findings.len())
+                            },
+                            s.reason
+                        ),
+                        body: lines(&findings),
+                    },
+                    None,
+                ),
+                SuppressionState::Unused => (
+                    Outcome::Passed,
+                    Some(format!("matched no finding (unused): {}", s.reason)),
+                ),
+                SuppressionState::Expired => (
+                    Outcome::Passed,
+                    Some(format!(
+                        "expired after {}: it no longer applies; {} it matched {} reported under {} rule",
+                        s.expires.as_deref().unwrap_or("?"),
+                        if s.expired_matches == 1 {
+                            "1 finding".to_string()
+                        } else {
+                            format!("{} findings", s.expired_matches)
+                        },
+                        if s.expired_matches == 1 { "is" } else { "are" },
+                        if s.expired_matches == 1 { "its" } else { "their" },
+                    )),
+                ),
+            };
+            Case {
+                name: format!("{}: {}", s.origin, s.rule),
+                classname: "trailgate.suppressions".to_string(),
+                outcome,
+                system_out,
+            }
+        })
+        .collect()
+}
+
 /// One case per unreadable file, listing every problem in it.
 fn input_cases(errors: &[InputError]) -> Vec<Case> {
     let mut cases: Vec<Case> = Vec::new();
@@ -285,12 +364,21 @@ fn write_suite(out: &mut dyn Write, suite: &Suite) -> io::Result<()> {
         .iter()
         .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
         .count();
+    let skipped = suite
+        .cases
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Skipped { .. }))
+        .count();
     write!(
         out,
         r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="{errors}""#,
         attr(&suite.name),
         suite.cases.len()
     )?;
+    // `skipped` is allowed on a suite (not on `<testsuites>`); only written when there are some.
+    if skipped > 0 {
+        write!(out, r#" skipped="{skipped}""#)?;
+    }
     if let Some(file) = &suite.file {
         write!(out, r#" file="{}""#, attr(file))?;
     }
@@ -333,6 +421,12 @@ fn write_suite(out: &mut dyn Write, suite: &Suite) -> io::Result<()> {
             Outcome::Error { message, body } => writeln!(
                 out,
                 r#"      <error type="unreadable input" message="{}">{}</error>"#,
+                attr(message),
+                text(body)
+            )?,
+            Outcome::Skipped { message, body } => writeln!(
+                out,
+                r#"      <skipped type="suppressed" message="{}">{}</skipped>"#,
                 attr(message),
                 text(body)
             )?,

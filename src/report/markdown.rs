@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::finding::{EventLocation, Finding, ScanResult};
+use crate::finding::{EventLocation, Finding, ScanResult, SuppressionState};
 
 use super::audit::{Audit, Group, Status};
 use super::escape::{markdown_code as code, markdown_text as text};
@@ -69,9 +69,13 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
         controls =
             format!("; compliance controls: {passed} pass, {failed} fail, {unchecked} not checked");
     }
+    let suppressed = match result.suppressed_findings.len() {
+        0 => String::new(),
+        n => format!(" and {n} suppressed"),
+    };
     let _ = writeln!(
         md,
-        "{headline} in {} from {}{controls}.\n",
+        "{headline}{suppressed} in {} from {}{controls}.\n",
         plural(stats.events, "event", "events"),
         plural(stats.files_read, "file", "files"),
     );
@@ -154,6 +158,8 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
         let _ = writeln!(md, "| {severity} | {n} |");
     }
     md.push('\n');
+
+    write_suppressions(&mut md, result);
 
     // Compliance.
     if !audit.frameworks.is_empty() {
@@ -350,6 +356,39 @@ fn write_days(md: &mut String, audit: &Audit<'_>) {
             md,
             "| *no usable eventTime* | {} | |",
             audit.undated_findings
+        );
+    }
+    md.push('\n');
+}
+
+/// The configuration file's suppressions, one row each: what each suppressed, or why nothing.
+fn write_suppressions(md: &mut String, result: &ScanResult) {
+    if result.suppressions.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### Suppressions\n\nFindings suppressed in the configuration file are not counted above and do not fail the gate.\n\n\
+         | Suppression | Rule | Reason | Expires | State | Findings suppressed |\n|---|---|---|---|---|--:|"
+    );
+    for s in &result.suppressions {
+        let state = match s.state {
+            SuppressionState::Applied => "applied".to_string(),
+            SuppressionState::Unused => "⚠️ unused: matched no finding".to_string(),
+            SuppressionState::Expired => format!(
+                "⚠️ expired: {} it matched {} reported",
+                plural(s.expired_matches, "finding", "findings"),
+                if s.expired_matches == 1 { "is" } else { "are" }
+            ),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {state} | {} |",
+            code(&s.origin),
+            code(&s.rule),
+            text(&s.reason),
+            s.expires.as_deref().map_or_else(|| "—".to_string(), text),
+            s.suppressed
         );
     }
     md.push('\n');

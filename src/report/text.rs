@@ -7,7 +7,10 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::finding::{EventLocation, Evidence, Finding, Location, Measure, ScanResult, Window};
+use crate::finding::{
+    EventLocation, Evidence, Finding, Location, Measure, ScanResult, SuppressionOutcome,
+    SuppressionState, Window,
+};
 use crate::rule::Severity;
 
 use super::escape::control;
@@ -231,7 +234,12 @@ fn write_summary(
             counts.join(", ")
         )
     };
-    writeln!(out, "{} {}", paint.bold("Summary:"), findings)?;
+    // Suppressed findings are not among the findings counted: say there are some.
+    let suppressed = match result.suppressed_findings.len() {
+        0 => String::new(),
+        n => format!("; {n} suppressed"),
+    };
+    writeln!(out, "{} {findings}{suppressed}", paint.bold("Summary:"))?;
     writeln!(
         out,
         "  scanned {} and {} with {}",
@@ -316,6 +324,9 @@ fn write_summary(
             )?;
         }
     }
+    for suppression in &result.suppressions {
+        write_suppression(out, paint, suppression)?;
+    }
     if let Some(threshold) = cx.fail_on {
         let failing = result.failing(threshold);
         if failing > 0 {
@@ -327,4 +338,38 @@ fn write_summary(
         }
     }
     Ok(())
+}
+
+/// One line per suppression of the configuration file: what it suppressed, or why it did not.
+fn write_suppression(out: &mut dyn Write, paint: &Paint, s: &SuppressionOutcome) -> io::Result<()> {
+    let warning = paint.wrap("1;33", "warning:");
+    match s.state {
+        SuppressionState::Applied => writeln!(
+            out,
+            "  suppressed: {} of rule {} ({}{}): {}",
+            plural(s.suppressed, "finding", "findings"),
+            control(&s.rule),
+            control(&s.origin),
+            s.expires
+                .as_deref()
+                .map(|day| format!(", until {day}"))
+                .unwrap_or_default(),
+            control(&s.reason)
+        ),
+        SuppressionState::Unused => writeln!(
+            out,
+            "  {warning} {}: the suppression of rule {} matched no finding (unused)",
+            control(&s.origin),
+            control(&s.rule)
+        ),
+        SuppressionState::Expired => writeln!(
+            out,
+            "  {warning} {}: the suppression of rule {} expired after {}: it no longer applies ({} it matched {} reported)",
+            control(&s.origin),
+            control(&s.rule),
+            s.expires.as_deref().unwrap_or("?"),
+            plural(s.expired_matches, "finding", "findings"),
+            if s.expired_matches == 1 { "is" } else { "are" },
+        ),
+    }
 }
