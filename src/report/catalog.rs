@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::rule::Rule;
+use crate::rule::{recommended, Rule};
 
 /// Where the committed catalog lives, relative to the crate root.
 pub const CATALOG_PATH: &str = "docs/rules-catalog.md";
@@ -25,14 +25,28 @@ pub fn markdown(rules: &[Rule]) -> String {
         rules.len(),
         by_pack.len()
     );
-    out.push_str("| pack | rules |\n|---|---|\n");
+    let default = rules.iter().filter(|r| recommended::includes(r)).count();
+    let _ = writeln!(
+        out,
+        "**The default set** ({default} of these rules, *default* below): {}.\n",
+        recommended::WHY
+    );
+    out.push_str("| pack | rules | in the default |\n|---|---|---|\n");
     for (pack, rules) in &by_pack {
-        let _ = writeln!(out, "| [`{pack}`](#{}) | {} |", anchor(pack), rules.len());
+        let _ = writeln!(
+            out,
+            "| [`{pack}`](#{}) | {} | {} |",
+            anchor(pack),
+            rules.len(),
+            rules.iter().filter(|r| recommended::includes(r)).count()
+        );
     }
     out.push_str("\nThe [ATT&CK coverage](#attck-coverage) table at the end lists the rules by tactic and technique.\n");
     for (pack, rules) in &by_pack {
         let _ = writeln!(out, "\n## {pack}\n");
-        out.push_str("| id | severity | title | events | compliance |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "| id | severity | default | title | events | compliance |\n|---|---|---|---|---|---|\n",
+        );
         for rule in rules {
             let mut events: Vec<String> = rule.selector.names.clone();
             if events.is_empty() {
@@ -52,9 +66,14 @@ pub fn markdown(rules: &[Rule]) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} | {} |",
                 rule.id,
                 rule.severity.as_str(),
+                if recommended::includes(rule) {
+                    "yes"
+                } else {
+                    "no"
+                },
                 cell(&rule.title),
                 cell(&events),
                 cell(&compliance.join("; "))
