@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Findings per 1,000 events on the generated corpus (the one scripts/bench.sh uses): all rules,
-# each pack, each severity, and the proposed default (every rule but the informational ones) with
-# each --fail-on, to choose the default rule set and --fail-on of `trailgate scan`
-# (docs/ci.md#a-quieter-default-measured).
+# each pack, each severity, and the default set of `trailgate scan` (every rule but the
+# informational ones, src/rule/recommended.rs) with each --fail-on: the figures behind the
+# default rule set and --fail-on (docs/ci.md#the-default-rule-set-and---fail-on).
 # One scan with every rule; the rest is counting.
 #
 # Usage: scripts/measure_default.sh [EVENTS (default 1000000)] [CORPUS_DIR (default /tmp/trailgate-bench)]
@@ -30,7 +30,7 @@ python3 - "$events" "$work" <<'PY'
 import collections, json, sys
 events, work = int(sys.argv[1]), sys.argv[2]
 rules = {r["id"]: r for r in json.load(open(f"{work}/all.json"))}
-# The proposed default: every rule but the informational ones.
+# The default set: every rule but the informational ones.
 default = {i for i, r in rules.items() if r["severity"] != "info"}
 counts = collections.Counter()
 for line in open(f"{work}/findings.jsonl"):
@@ -51,10 +51,10 @@ print(f"{events} events; findings per 1,000 events, and by severity\n")
 print("| rules | count | findings | per 1,000 | " + " | ".join(order) + " |")
 print("| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in order) + " |")
 row("all", rules)
-row("**proposed default** (no info rules)", default)
+row("**the default set** (no info rules)", default)
 for pack in sorted({r["pack"] for r in rules.values()}):
     row(f"pack {pack}", [i for i, r in rules.items() if r["pack"] == pack])
-print("\nThe proposed default, findings that fail the gate per 1,000 events, by --fail-on:\n")
+print("\nThe default set, findings that fail the gate per 1,000 events, by --fail-on:\n")
 print("| --fail-on | findings | per 1,000 |")
 print("| --- | ---: | ---: |")
 for level in order:
