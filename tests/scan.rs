@@ -319,10 +319,19 @@ fn rules_list_and_validate() {
         .stdout
         .contains("autoscaling-launch-configuration-unencrypted-ebs"));
     let count = builtin_count();
-    assert!(list.stdout.ends_with(&format!("{count} rules\n")));
     let json = trailgate(&["rules", "list", "--format", "json"]);
     let rules: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(rules.as_array().unwrap().len(), count);
+    let correlations = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "correlation")
+        .count();
+    assert!(correlations >= 9, "{correlations}");
+    assert!(list
+        .stdout
+        .ends_with(&format!("{count} rules, {correlations} correlations\n")));
+    assert_eq!(rules.as_array().unwrap().len(), count + correlations);
     for pack in ["aws/activity", "aws/autoscaling", "aws/cis", "aws/threats"] {
         assert!(
             rules.as_array().unwrap().iter().any(|r| r["pack"] == pack),
@@ -333,7 +342,13 @@ fn rules_list_and_validate() {
     let valid = trailgate(&["rules", "validate", "rules"]);
     assert_eq!(
         (valid.code, valid.stdout),
-        (0, format!("ok: {count} rules in {count} files\n"))
+        (
+            0,
+            format!(
+                "ok: {count} rules and {correlations} correlations in {} files\n",
+                count + correlations
+            )
+        )
     );
     let builtin = trailgate(&["rules", "validate"]);
     assert_eq!(builtin.code, 0);

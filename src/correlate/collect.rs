@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::extract::{self, Dropped};
 use super::table::SignalTable;
+pub use crate::finding::signals::SignalRecord;
 use crate::rule::correlation::Correlation;
 
 /// For each rule id, the (correlation, input) pairs it feeds.
@@ -99,18 +100,6 @@ impl Collector {
     }
 }
 
-/// One bucket of one group of one correlation, as it travels between machines (a JSON Lines
-/// report's signal records): adding every record of every shard to an empty collector gives the
-/// state of one scan over all of them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SignalRecord {
-    pub correlation: String,
-    pub group: Vec<String>,
-    pub second: super::table::Second,
-    #[serde(flatten)]
-    pub bucket: super::table::Bucket,
-}
-
 impl Collector {
     /// The state as records, in (correlation, group, second) order.
     pub fn records(&self) -> impl Iterator<Item = SignalRecord> + '_ {
@@ -124,6 +113,24 @@ impl Collector {
                 })
             })
         })
+    }
+
+    /// The state as records, in (correlation, group, second) order, leaving nothing behind.
+    pub fn into_records(self) -> Vec<SignalRecord> {
+        let mut out = Vec::new();
+        for (correlation, table) in self.tables {
+            for (group, timeline) in table.groups {
+                for (second, bucket) in timeline {
+                    out.push(SignalRecord {
+                        correlation: correlation.clone(),
+                        group: group.clone(),
+                        second,
+                        bucket,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Adds one record (from this scan or another shard's report).
@@ -155,6 +162,7 @@ mod tests {
             title: "C".into(),
             severity: Severity::High,
             description: String::new(),
+            remediation: String::new(),
             references: Vec::new(),
             compliance: Default::default(),
             tags: Vec::new(),

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod collect;
 pub mod extract;
 pub mod render;
+pub mod stage;
 pub mod table;
 pub mod window;
 

@@ -4,28 +4,9 @@
 //! of a scan does not depend on the order of files, of events within them, or of threads, and
 //! shard A merged with shard B equals one scan of both.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-/// Seconds since the Unix epoch (CloudTrail's `eventTime` has one-second resolution).
-pub type Second = i64;
-
-/// How many member events a bucket (and so a finding) keeps: the first ones by `Member`'s order.
-pub const MEMBER_CAP: usize = 20;
-
-/// An event that makes up a correlation finding, named so that a reader can find it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Member {
-    pub time: Second,
-    /// The id of the per-event rule that matched it.
-    pub rule: String,
-    /// The trail file and the 0-based record within it.
-    pub file: String,
-    pub record: u64,
-    /// CloudTrail's `eventID`, empty when the event has none.
-    pub event_id: String,
-}
+pub use crate::finding::signals::{Bucket, Member, Second, MEMBER_CAP};
 
 /// One match of an input of one correlation, reduced to what the window needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,42 +21,6 @@ pub struct Signal {
     /// The events behind it: one for a rule's match, several for a chained correlation's
     /// finding.
     pub members: Vec<Member>,
-}
-
-/// Everything one correlation's signals left in one second of one group.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bucket {
-    /// Signals per input, indexed like the correlation's inputs.
-    pub counts: Vec<u64>,
-    /// Distinct `value_count` values.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub values: BTreeSet<String>,
-    /// The first `MEMBER_CAP` members by their order.
-    pub members: Vec<Member>,
-}
-
-impl Bucket {
-    pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    fn merge(&mut self, other: Bucket) {
-        if self.counts.len() < other.counts.len() {
-            self.counts.resize(other.counts.len(), 0);
-        }
-        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
-            *mine += theirs;
-        }
-        self.values.extend(other.values);
-        self.add_members(other.members);
-    }
-
-    fn add_members(&mut self, members: Vec<Member>) {
-        self.members.extend(members);
-        self.members.sort();
-        self.members.dedup();
-        self.members.truncate(MEMBER_CAP);
-    }
 }
 
 /// A group's buckets by second.
