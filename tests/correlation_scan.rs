@@ -392,3 +392,61 @@ fn a_correlation_over_a_rule_that_is_not_loaded_names_the_reference() {
         run.stderr
     );
 }
+
+#[test]
+fn explain_says_how_close_each_group_came() {
+    let run = trailgate(&["explain", "--rule", "aws-console-brute-force", TRAILS]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("correlation aws-console-brute-force: 1 finding\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("input aws-console-login-failed: 20 in these events"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("group sourceIPAddress=198.51.100.23: 6 signals, highest measure in a window 6\n    no window met the condition"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("fired: 2024-05-02T10:00:00Z to 2024-05-02T10:05:30Z, 12 events, measure 12"),
+        "{}",
+        run.stdout
+    );
+    // One file alone: the burst is half there.
+    let run = trailgate(&[
+        "explain",
+        "--rule",
+        "aws-console-brute-force",
+        "--format",
+        "json",
+        FILE_A,
+    ]);
+    let explanation = json(&run);
+    let groups = explanation["groups"].as_array().unwrap();
+    let burst = groups
+        .iter()
+        .find(|g| g["group"][0]["value"] == "203.0.113.9")
+        .unwrap();
+    assert_eq!(
+        (burst["signals"].as_u64(), burst["peak"].as_u64()),
+        (Some(6), Some(6))
+    );
+    assert!(burst["fired"].as_array().unwrap().is_empty());
+    // A chained input counts the findings of the correlation it names.
+    let run = trailgate(&[
+        "explain",
+        "--rule",
+        "aws-console-brute-force-then-login",
+        TRAILS,
+    ]);
+    assert!(
+        run.stdout
+            .contains("input aws-console-brute-force: 1 in these events"),
+        "{}",
+        run.stdout
+    );
+}

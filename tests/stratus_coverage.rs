@@ -24,22 +24,10 @@ const END: &str = "<!-- stratus:end -->";
 /// Techniques that no single event shows: each needs a count, a set of distinct values or a
 /// first-seen test per principal over a window (issue 16). Until those rules exist, their
 /// informational rules stay as they are. (technique id, what a detection needs)
-const KNOWN_GAPS: [(&str, &str); 5] = [
-    (
-        "aws.credential-access.secretsmanager-batch-retrieve-secrets",
-        "count of BatchGetSecretValue per principal (e.g. 5 or more in 10 minutes), or first use by that principal",
-    ),
+const KNOWN_GAPS: [(&str, &str); 2] = [
     (
         "aws.credential-access.ssm-retrieve-securestring-parameters",
-        "distinct parameter names read with decryption (GetParameter/GetParameters, withDecryption true) per principal (e.g. 20 or more in 10 minutes)",
-    ),
-    (
-        "aws.execution.ssm-start-session",
-        "distinct instances (requestParameters.target) of StartSession per principal (e.g. 3 or more in 10 minutes)",
-    ),
-    (
-        "aws.lateral-movement.ec2-instance-connect",
-        "distinct instances of SendSSHPublicKey per principal (e.g. 3 or more in 10 minutes)",
+        "distinct parameter names read with decryption (GetParameter/GetParameters, withDecryption true) per principal (e.g. 20 or more in 10 minutes); GetParameters carries a list of names, which value_count counts as one value",
     ),
     (
         "aws.impact.bedrock-invoke-model",
