@@ -129,8 +129,24 @@ pub fn recompute(rules: &RuleSet, result: &mut ScanResult) {
         return;
     }
     let mut collected = Collector::default();
+    // A shard whose state passed the limit wrote none for that correlation: the merge cannot
+    // evaluate it either (its summary's `correlation_dropped` says so).
+    let over = super::collect::over_limit_reason();
+    for (id, reasons) in &result.stats.correlation_dropped {
+        if reasons.contains_key(&over) {
+            collected.over_limit.insert(id.clone());
+        }
+    }
     for record in result.signals.iter().cloned() {
         collected.absorb(record);
+    }
+    for id in &collected.over_limit {
+        let reasons = result
+            .stats
+            .correlation_dropped
+            .entry(id.clone())
+            .or_default();
+        reasons.entry(over.clone()).or_insert(0);
     }
     let ids: std::collections::BTreeSet<&str> =
         rules.correlations().iter().map(|c| c.id.as_str()).collect();

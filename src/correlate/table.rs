@@ -30,17 +30,18 @@ pub type Timeline = BTreeMap<Second, Bucket>;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignalTable {
     pub groups: BTreeMap<Vec<String>, Timeline>,
+    /// (group, second) buckets held, kept as signals are added (`buckets()` counts them).
+    size: usize,
 }
 
 impl SignalTable {
     /// Folds one signal in. `inputs` is the correlation's number of inputs.
     pub fn add(&mut self, signal: Signal, inputs: usize) {
-        let bucket = self
-            .groups
-            .entry(signal.group)
-            .or_default()
-            .entry(signal.time)
-            .or_default();
+        let timeline = self.groups.entry(signal.group).or_default();
+        if !timeline.contains_key(&signal.time) {
+            self.size += 1;
+        }
+        let bucket = timeline.entry(signal.time).or_default();
         if bucket.counts.len() < inputs.max(signal.input + 1) {
             bucket.counts.resize(inputs.max(signal.input + 1), 0);
         }
@@ -61,11 +62,12 @@ impl SignalTable {
                 mine.entry(second).or_default().merge(bucket);
             }
         }
+        self.size = self.groups.values().map(BTreeMap::len).sum();
     }
 
     /// Number of (group, second) buckets held: the state's size.
     pub fn buckets(&self) -> usize {
-        self.groups.values().map(BTreeMap::len).sum()
+        self.size
     }
 }
 
