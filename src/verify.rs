@@ -44,6 +44,43 @@ impl RuleResult {
     }
 }
 
+/// Runs the cases of every correlation (their events through the rules each counts, then
+/// through the correlation stage), as results of the same shape as a rule's.
+pub fn run_correlations(loaded: &crate::rule::collection::Loaded) -> Vec<RuleResult> {
+    let cases = crate::correlate::cases::run(loaded);
+    loaded
+        .correlations
+        .iter()
+        .filter(|c| loaded.correlation_tests.contains_key(&c.id))
+        .map(|correlation| RuleResult {
+            rule_id: correlation.id.clone(),
+            title: correlation.title.clone(),
+            pack: correlation.pack.clone(),
+            file: correlation.file.clone(),
+            cases: cases
+                .iter()
+                .filter(|case| case.correlation == correlation.id)
+                .map(|case| CaseResult {
+                    name: case.name.clone(),
+                    line: case.line,
+                    expect: loaded.correlation_tests[&correlation.id]
+                        .iter()
+                        .find(|t| t.name == case.name && t.line == case.line)
+                        .map_or(Expect::Finding, |t| {
+                            if t.expect_finding {
+                                Expect::Finding
+                            } else {
+                                Expect::None
+                            }
+                        }),
+                    failure: case.failure.clone(),
+                    explanation: None,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// Runs every case of every rule, in rule order.
 pub fn run(rules: &[Rule]) -> Vec<RuleResult> {
     rules

@@ -143,28 +143,3 @@ fn every_rule_error_renders_as_snapshotted() {
         }
     });
 }
-
-/// A native correlation rule given to `scan` is refused with its location and a help line that
-/// says why (the commands do not run correlations yet), not a bare "unknown key".
-#[test]
-fn a_correlation_rule_given_to_scan_says_it_is_not_run_yet() {
-    let run = trailgate(&[
-        "scan",
-        "--rules",
-        "fixtures/correlations/packs/aws/correlations/aws-console-brute-force.yaml",
-        "fixtures/trails",
-    ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("aws-console-brute-force.yaml:14:1: `correlation`: unknown key"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("do not run correlation rules yet (docs/correlations.md)"),
-        "{}",
-        run.stderr
-    );
-}

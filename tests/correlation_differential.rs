@@ -88,6 +88,7 @@ fn correlation(
         title: id.into(),
         severity: Severity::High,
         description: String::new(),
+        remediation: String::new(),
         references: Vec::new(),
         compliance: Default::default(),
         tags: Vec::new(),

@@ -304,12 +304,12 @@ tests:
     assert!(e[0].message.contains("`{userName}` is neither"), "{e:#?}");
 }
 
-/// The correlation pack that becomes built-in once scans evaluate correlations: it loads with
-/// the built-in rules it refers to, the schema accepts it, and every case passes.
+/// The built-in correlation pack: it loads with the built-in rules it refers to, the schema
+/// accepts it, and every case passes.
 #[test]
 fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/correlations/packs");
-    let (mut files, errors) = trailgate::rule::load::read_paths(&[dir]);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/aws/correlations");
+    let (files, errors) = trailgate::rule::load::read_paths(&[dir]);
     assert!(errors.is_empty(), "{errors:#?}");
     let validator = jsonschema::draft7::new(&trailgate::rule::schema::rule_schema()).unwrap();
     for file in &files {
@@ -321,12 +321,11 @@ fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
         assert!(problems.is_empty(), "{}: {problems:#?}", file.name);
     }
     let pack = files.len();
-    files.extend(trailgate::rule::load::builtin_files());
-    let loaded = load(&files);
+    let loaded = load(&trailgate::rule::load::builtin_files());
     assert_eq!(
         loaded.correlations.len(),
-        pack - 2,
-        "two helper rules, the rest correlations"
+        pack - 3,
+        "three helper rules, the rest correlations"
     );
     let results = cases::run(&loaded);
     let failed: Vec<_> = results.iter().filter(|r| r.failure.is_some()).collect();
@@ -344,10 +343,10 @@ fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
     let helpers: Vec<_> = loaded
         .rules
         .iter()
-        .filter(|r| r.file.contains("fixtures/correlations/packs"))
+        .filter(|r| r.file.contains("rules/aws/correlations/"))
         .cloned()
         .collect();
-    assert_eq!(helpers.len(), 2);
+    assert_eq!(helpers.len(), 3);
     for result in trailgate::verify::run(&helpers) {
         assert_eq!(result.failed(), 0, "{result:#?}");
     }
@@ -355,6 +354,7 @@ fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
     assert!(
         quiet.contains("aws-console-login-succeeded")
             && quiet.contains("aws-secretsmanager-secret-read")
+            && quiet.contains("aws-ssm-session-started")
     );
     assert!(
         !quiet.contains("aws-console-brute-force") && !quiet.contains("aws-console-login-failed"),

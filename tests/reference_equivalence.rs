@@ -7,7 +7,14 @@ mod common;
 
 use trailgate::engine::{scan, scan_streaming, RuleSet, ScanOptions};
 use trailgate::finding::{Finding, ScanResult};
-use trailgate::rule::load::{builtin_files, compile_files, read_paths};
+use trailgate::rule::load::{builtin_files, read_paths};
+
+/// The per-event rules of these files (the engine's paths are compared without correlations).
+fn compile_files(
+    files: &[trailgate::rule::RuleFile],
+) -> Result<Vec<trailgate::rule::Rule>, Vec<trailgate::rule::RuleError>> {
+    trailgate::rule::collection::compile_collection(files).map(|loaded| loaded.rules)
+}
 use trailgate::source::{discover, Input, ReadLimits};
 
 fn run(rules: &RuleSet, inputs: &[Input], reference: bool, threads: usize) -> ScanResult {

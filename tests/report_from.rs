@@ -199,8 +199,8 @@ fn unknown_record_types_and_newer_versions_are_refused() {
     let text = std::fs::read_to_string(&jsonl).unwrap();
     for (extra, expected) in [
         (
-            r#"{"type":"signal","rule":"x"}"#,
-            "unknown record type `signal`",
+            r#"{"type":"alert","rule":"x"}"#,
+            "unknown record type `alert`",
         ),
         (
             r#"{"type":"error","file":"f","message":"m","version":9}"#,

@@ -5,17 +5,23 @@ use trailgate::rule::load_builtin;
 
 #[test]
 fn committed_catalog_is_up_to_date() {
-    let rules = load_builtin().expect("built-in rules load");
+    let loaded =
+        trailgate::rule::collection::compile_collection(&trailgate::rule::load::builtin_files())
+            .expect("built-in rules load");
+    let rules = &loaded.rules;
     let committed = std::fs::read_to_string(CATALOG_PATH).unwrap_or_default();
     assert!(
-        committed == markdown(&rules),
+        committed == markdown(rules, &loaded.correlations),
         "{CATALOG_PATH} is stale: regenerate it with `cargo run -- rules list --format markdown > {CATALOG_PATH}`"
     );
-    for rule in &rules {
+    let ids = rules
+        .iter()
+        .map(|r| &r.id)
+        .chain(loaded.correlations.iter().map(|c| &c.id));
+    for id in ids {
         assert!(
-            committed.contains(&format!("`{}`", rule.id)),
-            "{} is missing from the catalog",
-            rule.id
+            committed.contains(&format!("`{id}`")),
+            "{id} is missing from the catalog"
         );
     }
 }

@@ -27,9 +27,23 @@ pub(super) fn run_explain(
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, ""),
     };
+    if rules.get(&args.rule).is_none() {
+        if let Some(correlation) = rules.correlation(&args.rule) {
+            return explain_correlation(&rules, correlation, args, stdout, stderr);
+        }
+    }
     let Some(rule) = rules.get(&args.rule) else {
-        let ids: Vec<String> = rules.rules().iter().map(|r| r.id.clone()).collect();
-        writeln!(stderr, "error: no loaded rule has the id `{}`", args.rule)?;
+        let ids: Vec<String> = rules
+            .rules()
+            .iter()
+            .map(|r| r.id.clone())
+            .chain(rules.correlations().iter().map(|c| c.id.clone()))
+            .collect();
+        writeln!(
+            stderr,
+            "error: no loaded rule or correlation has the id `{}`",
+            args.rule
+        )?;
         match rule::error::closest(&args.rule, &ids) {
             Some(best) => writeln!(stderr, "  help: did you mean `{best}`?")?,
             None => writeln!(
@@ -80,6 +94,48 @@ pub(super) fn run_explain(
         writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
     }
     if explanations.is_empty() && errors.is_empty() {
+        writeln!(stderr, "error: {}: no events to explain", args.event_file)?;
+        return Ok(ExitStatus::Incomplete);
+    }
+    Ok(if errors.is_empty() {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::Incomplete
+    })
+}
+
+/// `explain CORRELATION EVENTS`: the events go through the rules the correlation counts, then
+/// through its windows; says per group how close it came and what fired.
+fn explain_correlation(
+    rules: &crate::engine::RuleSet,
+    correlation: &crate::rule::correlation::Correlation,
+    args: &ExplainArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let discovery = discover(&[Input::from_arg(&args.event_file)]);
+    let mut errors = discovery.errors;
+    let mut events = Vec::new();
+    for file in &discovery.files {
+        let contents = file.read(&ReadLimits::default());
+        errors.extend(contents.errors);
+        events.extend(contents.events.into_iter().map(|e| (e.origin, e.value)));
+    }
+    let explanation = crate::correlate::explain::explain(rules, correlation, &events);
+    match args.format {
+        ListFormat::Text => report::explain::write_correlation_text(stdout, &explanation)?,
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut *stdout,
+                &report::explain::correlation_to_json(&explanation),
+            )?;
+            writeln!(stdout)?;
+        }
+    }
+    for error in &errors {
+        writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
+    }
+    if events.is_empty() && errors.is_empty() {
         writeln!(stderr, "error: {}: no events to explain", args.event_file)?;
         return Ok(ExitStatus::Incomplete);
     }

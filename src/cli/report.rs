@@ -69,6 +69,7 @@ pub fn report(
         return Ok(ExitStatus::Usage);
     }
     let mut result = merged.result;
+    crate::correlate::stage::recompute(&rules, &mut result);
     if let Some(path) = &plan.baseline {
         match baseline::read(path) {
             Ok(baseline) => baseline::compare(&mut result, &baseline),

@@ -13,26 +13,35 @@ use crate::report;
 use crate::rule::{self, RuleError};
 
 /// Loads the rules a plan asks for: its paths (plus the built-in pack with `builtin`), or the
-/// built-in pack alone, and keeps those its filter keeps. Notes go to `stderr`.
+/// built-in pack alone, with the correlations among them, and keeps those its filter keeps
+/// (plus the rules a kept correlation counts). Notes go to `stderr`.
 pub fn load_rules(plan: &RulePlan, stderr: &mut dyn Write) -> Result<RuleSet, Vec<RuleError>> {
+    let (loaded, notes) = load_collection(plan)?;
+    for note in notes {
+        let _ = writeln!(stderr, "note: {}: {}", note.file, note.message);
+    }
+    let selection = loaded.select(&plan.filter);
+    Ok(RuleSet::with_correlations(
+        selection.rules,
+        selection.correlations,
+        selection.silent,
+    ))
+}
+
+/// Every rule, correlation and filter of the plan's files, unfiltered, and the loader's notes.
+pub(super) fn load_collection(
+    plan: &RulePlan,
+) -> Result<(rule::collection::Loaded, Vec<rule::load::RuleNote>), Vec<RuleError>> {
     let mut files = Vec::new();
-    let mut errors = Vec::new();
     if plan.paths.is_empty() || plan.builtin {
         files.extend(rule::load::builtin_files());
     }
-    let (user_files, mut read_errors) = rule::load::read_paths(&plan.paths);
+    let (user_files, mut errors) = rule::load::read_paths(&plan.paths);
     files.extend(user_files);
-    errors.append(&mut read_errors);
-    match rule::load::compile_files_with_notes(&files) {
-        Ok((rules, notes)) if errors.is_empty() => {
-            for note in notes {
-                let _ = writeln!(stderr, "note: {}: {}", note.file, note.message);
-            }
-            Ok(if plan.filter.is_empty() {
-                RuleSet::new(rules)
-            } else {
-                RuleSet::new(plan.filter.apply(rules))
-            })
+    match rule::collection::compile_collection(&files) {
+        Ok(mut loaded) if errors.is_empty() => {
+            let notes = std::mem::take(&mut loaded.notes);
+            Ok((loaded, notes))
         }
         Ok(_) => Err(errors),
         Err(mut compile_errors) => {
@@ -78,7 +87,9 @@ pub(super) fn run_list(
     };
     match args.format {
         CatalogFormat::Markdown => {
-            stdout.write_all(report::catalog::markdown(rules.rules()).as_bytes())?;
+            stdout.write_all(
+                report::catalog::markdown(rules.rules(), rules.correlations()).as_bytes(),
+            )?;
         }
         CatalogFormat::Text => {
             let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
@@ -91,10 +102,54 @@ pub(super) fn run_list(
                     rule.title
                 )?;
             }
+            for c in rules.correlations() {
+                writeln!(
+                    stdout,
+                    "{:<8} {:<width$}  {} (correlation: {})",
+                    c.severity.as_str(),
+                    c.id,
+                    c.title,
+                    c.summary()
+                )?;
+            }
             let n = rules.rules().len();
-            writeln!(stdout, "{n} {}", if n == 1 { "rule" } else { "rules" })?;
+            let m = rules.correlations().len();
+            writeln!(
+                stdout,
+                "{n} {}{}",
+                if n == 1 { "rule" } else { "rules" },
+                match m {
+                    0 => String::new(),
+                    1 => ", 1 correlation".to_string(),
+                    m => format!(", {m} correlations"),
+                }
+            )?;
         }
         CatalogFormat::Json => {
+            let correlations = rules.correlations().iter().map(|c| {
+                json!({
+                    "id": c.id,
+                    "kind": "correlation",
+                    "title": c.title,
+                    "severity": c.severity.as_str(),
+                    "pack": c.pack,
+                    "file": c.file,
+                    "correlation": {
+                        "type": c.kind.key(),
+                        "rules": c.inputs.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+                        "group_by": c.group_by.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+                        "timespan": crate::rule::correlation::format_timespan(c.timespan),
+                        "condition": c.condition.to_string(),
+                        "summary": c.summary(),
+                    },
+                    "compliance": c.compliance,
+                    "tags": c.tags,
+                    "attack": {
+                        "techniques": report::attack::technique_ids(&c.tags),
+                        "tactics": report::attack::rule_tactic_ids(&c.tags),
+                    },
+                })
+            });
             let list: Vec<_> = rules
                 .rules()
                 .iter()
@@ -115,6 +170,7 @@ pub(super) fn run_list(
                         },
                     })
                 })
+                .chain(correlations)
                 .collect();
             serde_json::to_writer_pretty(&mut *stdout, &list)?;
             writeln!(stdout)?;
@@ -134,10 +190,20 @@ pub(super) fn run_validate(
     };
     match load_rules(&plan, stderr) {
         Ok(rules) => {
-            let files: BTreeSet<&str> = rules.rules().iter().map(|r| r.file.as_str()).collect();
+            let files: BTreeSet<&str> = rules
+                .rules()
+                .iter()
+                .map(|r| r.file.as_str())
+                .chain(rules.correlations().iter().map(|c| c.file.as_str()))
+                .collect();
+            let correlations = match rules.correlations().len() {
+                0 => String::new(),
+                1 => " and 1 correlation".to_string(),
+                n => format!(" and {n} correlations"),
+            };
             writeln!(
                 stdout,
-                "ok: {} {} in {} {}",
+                "ok: {} {}{correlations} in {} {}",
                 rules.rules().len(),
                 if rules.rules().len() == 1 {
                     "rule"
@@ -163,11 +229,17 @@ pub(super) fn run_test(
         builtin: args.builtin,
         ..RulePlan::default()
     };
-    let rules = match load_rules(&plan, stderr) {
-        Ok(rules) => rules,
+    let loaded = match load_collection(&plan) {
+        Ok((loaded, notes)) => {
+            for note in notes {
+                writeln!(stderr, "note: {}: {}", note.file, note.message)?;
+            }
+            loaded
+        }
         Err(errors) => return write_rule_errors(stderr, &errors, ""),
     };
-    let results = crate::verify::run(rules.rules());
+    let mut results = crate::verify::run(&loaded.rules);
+    results.extend(crate::verify::run_correlations(&loaded));
     match args.format {
         TestFormat::Text => report::verify::write_text(stdout, &results)?,
         TestFormat::Json => report::verify::write_json(stdout, &results)?,

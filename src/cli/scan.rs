@@ -2,6 +2,7 @@
 //! scan runs when every report can take findings one at a time.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use super::args::ScanArgs;
 use super::output::{context, finish_reports, report_paths, write_failed, write_reports, Streamed};
@@ -10,7 +11,8 @@ use super::rules::{load_rules, write_rule_errors};
 use super::{progress, Terminal};
 use crate::baseline;
 use crate::config::suppress::{State as SuppressionState, Subject, Suppressor};
-use crate::engine::{scan as scan_all, scan_streaming, ScanOptions};
+use crate::correlate::stage::{self, CorrelationTap};
+use crate::engine::{scan as scan_all, scan_streaming, ScanOptions, Tap};
 use crate::exit::ExitStatus;
 use crate::finding::Finding;
 use crate::finding::{Location, ScanResult};
@@ -103,12 +105,16 @@ fn scan_suppressed(
             until: scope.until,
         },
     ));
+    // Correlations see the matches of the rules they count while the scan runs, and give
+    // their findings once every file is read.
+    let correlations = CorrelationTap::new(&rules).map(Arc::new);
     let mut options = ScanOptions {
         threads: plan.threads,
         limits: plan.limits,
         scope: scope.clone(),
         keep_events: destinations.iter().any(|d| d.format.shows_events()),
         progress: None,
+        tap: correlations.clone().map(|tap| tap as Arc<dyn Tap>),
         ..ScanOptions::default()
     };
     let display = (terminal.stderr_is_tty && !plan.quiet).then(|| {
@@ -196,13 +202,21 @@ fn scan_suppressed(
                 })
                 .collect()
         };
-        let result = scan_streaming(&rules, discovery, &options, &render, &mut |rendered| {
+        let mut write = |rendered: Vec<io::Result<Vec<u8>>>| {
             for (stream, bytes) in streams.iter_mut().zip(rendered) {
                 if stream.error.is_none() {
                     stream.error = bytes.and_then(|b| stream.writer.write_all(&b)).err();
                 }
             }
-        });
+        };
+        let mut result = scan_streaming(&rules, discovery, &options, &render, &mut write);
+        // Window findings sort after every event finding: they go out last.
+        if let Some(tap) = &correlations {
+            let windows = stage::finish(&rules, tap, &mut result);
+            if !windows.is_empty() {
+                write(render(windows));
+            }
+        }
         if let Some(display) = display {
             display.finish();
         }
@@ -231,6 +245,10 @@ fn scan_suppressed(
     let mut result = scan_all(&rules, discovery, &options);
     if let Some(display) = display {
         display.finish();
+    }
+    if let Some(tap) = &correlations {
+        let windows = stage::finish(&rules, tap, &mut result);
+        result.findings.extend(windows);
     }
     suppress(&mut result, suppressor);
     if let Some(baseline) = &baseline {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::extract::{self, Dropped};
 use super::table::SignalTable;
+pub use crate::finding::signals::SignalRecord;
 use crate::rule::correlation::Correlation;
 
 /// For each rule id, the (correlation, input) pairs it feeds.
@@ -39,12 +40,27 @@ impl Routes {
     }
 }
 
+/// The most (group, second) buckets one correlation's state may hold. Past it the correlation is
+/// not evaluated (and says so) rather than hold memory without bound: a bucket with one member
+/// event takes a few hundred bytes, so this is some 100 MB per correlation at worst. Whether a
+/// correlation passes the limit depends only on the distinct buckets its signals fill, not on
+/// the order they come in, so the outcome is the same on every run and every shard split.
+pub const MAX_BUCKETS: usize = 250_000;
+
+/// The `dropped` reason of a correlation whose state passed `MAX_BUCKETS`.
+pub fn over_limit_reason() -> String {
+    format!("state over {MAX_BUCKETS} (group, second) buckets: correlation not evaluated")
+}
+
 /// Signals gathered so far, per correlation id, and the matches that gave none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Collector {
     pub tables: BTreeMap<String, SignalTable>,
     /// Matches left out, by correlation id and reason (`no eventTime`, `no sourceIPAddress`).
     pub dropped: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Correlations whose state passed `MAX_BUCKETS`: their tables are dropped, and so are their
+    /// later signals (counted in `dropped`).
+    pub over_limit: std::collections::BTreeSet<String>,
 }
 
 impl Collector {
@@ -63,32 +79,59 @@ impl Collector {
         };
         for &(c, q) in targets {
             let correlation = &correlations[c];
+            if self.over_limit.contains(&correlation.id) {
+                self.drop_one(&correlation.id, over_limit_reason());
+                continue;
+            }
             match extract::signal(correlation, q, event, file, record) {
-                Ok(signal) => self
-                    .tables
-                    .entry(correlation.id.clone())
-                    .or_default()
-                    .add(signal, correlation.inputs.len()),
+                Ok(signal) => {
+                    let table = self.tables.entry(correlation.id.clone()).or_default();
+                    table.add(signal, correlation.inputs.len());
+                    if table.buckets() > MAX_BUCKETS {
+                        self.overflow(&correlation.id);
+                        self.drop_one(&correlation.id, over_limit_reason());
+                    }
+                }
                 Err(dropped) => {
                     let reason = match dropped {
                         Dropped::NoTime => "no eventTime".to_string(),
                         Dropped::NoGroup(field) | Dropped::NoValue(field) => format!("no {field}"),
                     };
-                    *self
-                        .dropped
-                        .entry(correlation.id.clone())
-                        .or_default()
-                        .entry(reason)
-                        .or_insert(0) += 1;
+                    self.drop_one(&correlation.id, reason);
                 }
             }
         }
     }
 
+    fn drop_one(&mut self, id: &str, reason: String) {
+        *self
+            .dropped
+            .entry(id.to_string())
+            .or_default()
+            .entry(reason)
+            .or_insert(0) += 1;
+    }
+
+    /// The correlation's state passed `MAX_BUCKETS`: let it go.
+    fn overflow(&mut self, id: &str) {
+        self.tables.remove(id);
+        self.over_limit.insert(id.to_string());
+    }
+
     /// Adds another collector's signals, as if they had been observed here.
     pub fn merge(&mut self, other: Collector) {
+        for id in other.over_limit {
+            self.overflow(&id);
+        }
         for (id, table) in other.tables {
-            self.tables.entry(id).or_default().merge(table);
+            if self.over_limit.contains(&id) {
+                continue;
+            }
+            let mine = self.tables.entry(id.clone()).or_default();
+            mine.merge(table);
+            if mine.buckets() > MAX_BUCKETS {
+                self.overflow(&id);
+            }
         }
         for (id, reasons) in other.dropped {
             let mine = self.dropped.entry(id).or_default();
@@ -97,18 +140,6 @@ impl Collector {
             }
         }
     }
-}
-
-/// One bucket of one group of one correlation, as it travels between machines (a JSON Lines
-/// report's signal records): adding every record of every shard to an empty collector gives the
-/// state of one scan over all of them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SignalRecord {
-    pub correlation: String,
-    pub group: Vec<String>,
-    pub second: super::table::Second,
-    #[serde(flatten)]
-    pub bucket: super::table::Bucket,
 }
 
 impl Collector {
@@ -126,18 +157,41 @@ impl Collector {
         })
     }
 
+    /// The state as records, in (correlation, group, second) order, leaving nothing behind.
+    pub fn into_records(self) -> Vec<SignalRecord> {
+        let mut out = Vec::new();
+        for (correlation, table) in self.tables {
+            for (group, timeline) in table.groups {
+                for (second, bucket) in timeline {
+                    out.push(SignalRecord {
+                        correlation: correlation.clone(),
+                        group: group.clone(),
+                        second,
+                        bucket,
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Adds one record (from this scan or another shard's report).
     pub fn absorb(&mut self, record: SignalRecord) {
+        if self.over_limit.contains(&record.correlation) {
+            return;
+        }
         let mut table = SignalTable::default();
         table
             .groups
             .entry(record.group)
             .or_default()
             .insert(record.second, record.bucket);
-        self.tables
-            .entry(record.correlation)
-            .or_default()
-            .merge(table);
+        let id = record.correlation;
+        let mine = self.tables.entry(id.clone()).or_default();
+        mine.merge(table);
+        if mine.buckets() > MAX_BUCKETS {
+            self.overflow(&id);
+        }
     }
 }
 
@@ -155,6 +209,7 @@ mod tests {
             title: "C".into(),
             severity: Severity::High,
             description: String::new(),
+            remediation: String::new(),
             references: Vec::new(),
             compliance: Default::default(),
             tags: Vec::new(),
@@ -209,5 +264,30 @@ mod tests {
         }
         merged.dropped = whole.dropped.clone();
         assert_eq!(merged, whole);
+    }
+
+    #[test]
+    fn a_state_past_the_limit_is_dropped_and_said_whatever_the_split() {
+        let correlations = [correlation()];
+        let routes = Routes::new(&correlations);
+        let event = |second: usize| {
+            json!({"eventTime": crate::time::Timestamp::from_secs(second as i64).to_rfc3339(),
+                   "sourceIPAddress": "a"})
+        };
+        let mut whole = Collector::default();
+        let mut halves = [Collector::default(), Collector::default()];
+        for second in 0..=MAX_BUCKETS {
+            let e = event(second);
+            whole.observe(&correlations, &routes, "r", &e, "f", second as u64);
+            halves[second % 2].observe(&correlations, &routes, "r", &e, "f", second as u64);
+        }
+        assert!(whole.over_limit.contains("c") && whole.tables.is_empty());
+        assert_eq!(whole.dropped["c"][&over_limit_reason()], 1);
+        // Neither half passes the limit alone; together they do.
+        assert!(halves.iter().all(|h| h.over_limit.is_empty()));
+        let [a, b] = halves;
+        let mut merged = a;
+        merged.merge(b);
+        assert!(merged.over_limit.contains("c") && merged.tables.is_empty());
     }
 }

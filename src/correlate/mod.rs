@@ -6,8 +6,10 @@
 
 pub mod cases;
 pub mod collect;
+pub mod explain;
 pub mod extract;
 pub mod render;
+pub mod stage;
 pub mod table;
 pub mod window;
 
@@ -55,6 +57,15 @@ pub fn evaluate_all(
     correlations: &[Correlation],
     tables: &BTreeMap<String, SignalTable>,
 ) -> Vec<Fired> {
+    evaluate_with_tables(correlations, tables).0
+}
+
+/// As `evaluate_all`, also returning each correlation's complete table: its own signals plus
+/// those its chained inputs' findings gave (for `explain`).
+pub fn evaluate_with_tables(
+    correlations: &[Correlation],
+    tables: &BTreeMap<String, SignalTable>,
+) -> (Vec<Fired>, BTreeMap<String, SignalTable>) {
     let index: BTreeMap<&str, usize> = correlations
         .iter()
         .enumerate()
@@ -71,8 +82,9 @@ pub fn evaluate_all(
     let order = match crate::rule::correlation::topological_order(correlations.len(), refs) {
         Ok(order) => order,
         // The loader rejects cycles; evaluate nothing rather than loop if one slips through.
-        Err(_) => return Vec::new(),
+        Err(_) => return (Vec::new(), BTreeMap::new()),
     };
+    let mut complete = BTreeMap::new();
     let mut episodes: Vec<Vec<Episode>> = vec![Vec::new(); correlations.len()];
     for i in order {
         let correlation = &correlations[i];
@@ -96,6 +108,7 @@ pub fn evaluate_all(
             .iter()
             .flat_map(|(group, timeline)| window::episodes(&spec, group, timeline))
             .collect();
+        complete.insert(correlation.id.clone(), table);
     }
     let mut fired: Vec<Fired> = episodes
         .into_iter()
@@ -119,7 +132,7 @@ pub fn evaluate_all(
                 b.episode.start,
             ))
     });
-    fired
+    (fired, complete)
 }
 
 /// A finding of an upstream correlation as a signal of `correlation`'s input `q`: its time is

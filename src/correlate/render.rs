@@ -78,6 +78,7 @@ mod tests {
             title: "C".into(),
             severity: Severity::High,
             description: String::new(),
+            remediation: String::new(),
             references: Vec::new(),
             compliance: Default::default(),
             tags: Vec::new(),

@@ -4,28 +4,9 @@
 //! of a scan does not depend on the order of files, of events within them, or of threads, and
 //! shard A merged with shard B equals one scan of both.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-/// Seconds since the Unix epoch (CloudTrail's `eventTime` has one-second resolution).
-pub type Second = i64;
-
-/// How many member events a bucket (and so a finding) keeps: the first ones by `Member`'s order.
-pub const MEMBER_CAP: usize = 20;
-
-/// An event that makes up a correlation finding, named so that a reader can find it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Member {
-    pub time: Second,
-    /// The id of the per-event rule that matched it.
-    pub rule: String,
-    /// The trail file and the 0-based record within it.
-    pub file: String,
-    pub record: u64,
-    /// CloudTrail's `eventID`, empty when the event has none.
-    pub event_id: String,
-}
+pub use crate::finding::signals::{Bucket, Member, Second, MEMBER_CAP};
 
 /// One match of an input of one correlation, reduced to what the window needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,42 +23,6 @@ pub struct Signal {
     pub members: Vec<Member>,
 }
 
-/// Everything one correlation's signals left in one second of one group.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bucket {
-    /// Signals per input, indexed like the correlation's inputs.
-    pub counts: Vec<u64>,
-    /// Distinct `value_count` values.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub values: BTreeSet<String>,
-    /// The first `MEMBER_CAP` members by their order.
-    pub members: Vec<Member>,
-}
-
-impl Bucket {
-    pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    fn merge(&mut self, other: Bucket) {
-        if self.counts.len() < other.counts.len() {
-            self.counts.resize(other.counts.len(), 0);
-        }
-        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
-            *mine += theirs;
-        }
-        self.values.extend(other.values);
-        self.add_members(other.members);
-    }
-
-    fn add_members(&mut self, members: Vec<Member>) {
-        self.members.extend(members);
-        self.members.sort();
-        self.members.dedup();
-        self.members.truncate(MEMBER_CAP);
-    }
-}
-
 /// A group's buckets by second.
 pub type Timeline = BTreeMap<Second, Bucket>;
 
@@ -85,17 +30,18 @@ pub type Timeline = BTreeMap<Second, Bucket>;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignalTable {
     pub groups: BTreeMap<Vec<String>, Timeline>,
+    /// (group, second) buckets held, kept as signals are added (`buckets()` counts them).
+    size: usize,
 }
 
 impl SignalTable {
     /// Folds one signal in. `inputs` is the correlation's number of inputs.
     pub fn add(&mut self, signal: Signal, inputs: usize) {
-        let bucket = self
-            .groups
-            .entry(signal.group)
-            .or_default()
-            .entry(signal.time)
-            .or_default();
+        let timeline = self.groups.entry(signal.group).or_default();
+        if !timeline.contains_key(&signal.time) {
+            self.size += 1;
+        }
+        let bucket = timeline.entry(signal.time).or_default();
         if bucket.counts.len() < inputs.max(signal.input + 1) {
             bucket.counts.resize(inputs.max(signal.input + 1), 0);
         }
@@ -116,11 +62,12 @@ impl SignalTable {
                 mine.entry(second).or_default().merge(bucket);
             }
         }
+        self.size = self.groups.values().map(BTreeMap::len).sum();
     }
 
     /// Number of (group, second) buckets held: the state's size.
     pub fn buckets(&self) -> usize {
-        self.groups.values().map(BTreeMap::len).sum()
+        self.size
     }
 }
 

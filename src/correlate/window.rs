@@ -59,6 +59,16 @@ impl Episode {
     }
 }
 
+/// The highest measure any window of the timeline reaches, whether or not it fires (for
+/// `explain`: how close a group came).
+pub fn peak(spec: &WindowSpec, timeline: &Timeline) -> u64 {
+    let seconds: Vec<Second> = timeline.keys().copied().collect();
+    measures(spec, &seconds, timeline)
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+}
+
 /// The episodes of one group, in time order.
 pub fn episodes(spec: &WindowSpec, group: &[String], timeline: &Timeline) -> Vec<Episode> {
     let seconds: Vec<Second> = timeline.keys().copied().collect();

@@ -10,6 +10,7 @@ use super::coverage::Coverage;
 use super::render::{keep_event, render};
 use super::rule_set::{EventResult, RuleSet};
 use super::scan::ScanOptions;
+use super::tap::{Tap, TapFile};
 use crate::finding::{Finding, Match};
 use crate::rule::Severity;
 use crate::source::records::{self, Record};
@@ -31,23 +32,37 @@ pub(super) struct FileOutcome {
     pub(super) coverage: Coverage,
 }
 
+/// A file's view of the scan's tap (`ScanOptions::tap`), if it has one.
+type Tapped<'a> = Option<(&'a dyn Tap, Box<dyn TapFile + 'a>)>;
+
+fn tapped(options: &ScanOptions) -> Tapped<'_> {
+    options.tap.as_deref().map(|tap| (tap, tap.file()))
+}
+
 /// Renders the matches of one event into findings (and, for the HTML report, keeps the event
-/// with them). The event is still at hand: this is the only place a match costs more than its
-/// few fields.
+/// with them), after showing the tap the matches it wants. The event is still at hand: this is
+/// the only place a match costs more than its few fields.
 fn render_matches(
     rules: &RuleSet,
     matches: &mut Vec<Match>,
     event: &Value,
     origin: &Origin,
     keep: Option<&AtomicUsize>,
+    tap: &mut Tapped<'_>,
     findings: &mut Vec<Finding>,
 ) {
     let before = findings.len();
-    findings.extend(
-        matches
-            .drain(..)
-            .map(|m| render(&rules.rules()[m.rule], event, origin)),
-    );
+    for m in matches.drain(..) {
+        if let Some((tap, file)) = tap {
+            if tap.wants(m.rule) {
+                file.observe(m.rule, event, origin);
+            }
+            if !tap.reports(m.rule) {
+                continue;
+            }
+        }
+        findings.push(render(&rules.rules()[m.rule], event, origin));
+    }
     if let Some(held) = keep {
         keep_event(&mut findings[before..], event, held);
     }
@@ -76,6 +91,7 @@ pub(super) fn scan_file(
     let mut events = 0usize;
     let mut record_errors = Vec::new();
     let keep = options.keep_events.then_some(held);
+    let mut tap = tapped(options);
     // The index's shortcut only holds when every event is in scope: a scope needs each event's
     // time, account and region, so then every record is parsed.
     let shortcut = options.scope.is_everything();
@@ -83,6 +99,7 @@ pub(super) fn scan_file(
                     origin: &Origin,
                     candidates: &mut Vec<usize>,
                     result: &mut EventResult,
+                    tap: &mut Tapped<'_>,
                     findings: &mut Vec<Finding>,
                     indexed: bool| {
         if !result.coverage.admit(&options.scope, event) {
@@ -94,7 +111,15 @@ pub(super) fn scan_file(
             rules.candidates(source, name, candidates);
         }
         rules.evaluate_candidates(event, origin, candidates, result);
-        render_matches(rules, &mut result.matches, event, origin, keep, findings);
+        render_matches(
+            rules,
+            &mut result.matches,
+            event,
+            origin,
+            keep,
+            tap,
+            findings,
+        );
     };
     let (walk, on_disk) = walk_file(
         file,
@@ -135,6 +160,7 @@ pub(super) fn scan_file(
                             &origin,
                             &mut candidates,
                             &mut result,
+                            &mut tap,
                             &mut findings,
                             indexed.is_some(),
                         );
@@ -164,6 +190,7 @@ pub(super) fn scan_file(
                     &event.origin,
                     &mut candidates,
                     &mut result,
+                    &mut tap,
                     &mut findings,
                     false,
                 );
@@ -186,6 +213,9 @@ pub(super) fn scan_file(
             reason,
         });
         return outcome;
+    }
+    if let Some((_, file)) = tap {
+        file.finish();
     }
     outcome.findings = findings;
     outcome.suppressed = result.suppressed;
@@ -220,6 +250,7 @@ fn scan_file_reference(
     let mut result = EventResult::default();
     let mut findings = Vec::new();
     let keep = options.keep_events.then_some(held);
+    let mut tap = tapped(options);
     for event in &contents.events {
         if !result.coverage.admit(&options.scope, &event.value) {
             continue;
@@ -237,8 +268,12 @@ fn scan_file_reference(
             &event.value,
             &event.origin,
             keep,
+            &mut tap,
             &mut findings,
         );
+    }
+    if let Some((_, file)) = tap {
+        file.finish();
     }
     outcome.events -= result.coverage.left_out();
     outcome.findings = findings;

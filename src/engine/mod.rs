@@ -5,6 +5,7 @@
 //! - `scan.rs`: the scan entry points (`scan`, `scan_streaming`) and their options.
 //! - `file.rs`: scanning one file (the fast path and the reference path).
 //! - `ordered.rs`: ordered delivery of parallel work; knows nothing of rules.
+//! - `tap.rs`: the hook through which later stages (correlations, first-seen) see matches.
 //! - `render.rs`: a match into a [`Finding`](crate::finding::Finding), only for what is reported.
 
 mod coverage;
@@ -17,11 +18,13 @@ mod render;
 mod rule_set;
 mod scan;
 mod select;
+mod tap;
 pub mod trace;
 
 pub use render::render;
 pub use rule_set::{call_failed, outcome_selected, EventResult, RuleSet};
 pub use scan::{scan, scan_streaming, Progress, ScanOptions};
+pub use tap::{Tap, TapFile};
 
 #[cfg(doc)]
 use crate::finding::Match;

@@ -1,7 +1,7 @@
 //! The compiled rules and their index, and the evaluation of one event: the hot path. A match
 //! is handed on as a cheap [`Match`]; nothing is rendered or traced here.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
@@ -9,6 +9,7 @@ use super::coverage::{Controls, Coverage};
 use super::eval;
 use super::index::RuleIndex;
 use crate::finding::Match;
+use crate::rule::correlation::Correlation;
 use crate::rule::{Outcome, Rule};
 use crate::source::Origin;
 
@@ -19,6 +20,12 @@ pub struct RuleSet {
     index: RuleIndex,
     by_id: HashMap<String, usize>,
     pub(super) controls: Controls,
+    /// Correlations over the rules' matches, sorted by id (run by `crate::correlate`).
+    correlations: Vec<Correlation>,
+    /// Ids of rules and correlations that run but give no findings of their own.
+    silent: BTreeSet<String>,
+    /// Per rule: gives findings of its own (not in `silent`).
+    reports: Vec<bool>,
 }
 
 /// What evaluating one event produced.
@@ -34,6 +41,17 @@ pub struct EventResult {
 
 impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> RuleSet {
+        RuleSet::with_correlations(rules, Vec::new(), BTreeSet::new())
+    }
+
+    /// Rules with correlations over their matches; the rules and correlations in `silent` give
+    /// no findings of their own (see `rule::collection::Selection`).
+    pub fn with_correlations(
+        rules: Vec<Rule>,
+        correlations: Vec<Correlation>,
+        silent: BTreeSet<String>,
+    ) -> RuleSet {
+        let reports = rules.iter().map(|r| !silent.contains(&r.id)).collect();
         let index = RuleIndex::new(&rules);
         let controls = Controls::new(&rules);
         let by_id = rules
@@ -46,7 +64,31 @@ impl RuleSet {
             index,
             by_id,
             controls,
+            correlations,
+            silent,
+            reports,
         }
+    }
+
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
+    }
+
+    pub fn correlation(&self, id: &str) -> Option<&Correlation> {
+        self.correlations
+            .binary_search_by(|c| c.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.correlations[i])
+    }
+
+    /// Whether the rule at this index gives findings of its own.
+    pub fn reports(&self, rule: usize) -> bool {
+        self.reports.get(rule).copied().unwrap_or(true)
+    }
+
+    /// Whether the rule or correlation with this id gives findings of its own.
+    pub fn reports_id(&self, id: &str) -> bool {
+        !self.silent.contains(id)
     }
 
     pub fn rules(&self) -> &[Rule] {

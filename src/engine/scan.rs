@@ -12,6 +12,7 @@ use super::file::{scan_file, FileOutcome};
 use super::ordered::{in_order, Piece};
 use super::render::cap_kept_events;
 use super::rule_set::RuleSet;
+use super::tap::Tap;
 use crate::finding::{Finding, ScanResult, Stats};
 use crate::rule::Severity;
 use crate::scope::Scope;
@@ -36,6 +37,9 @@ pub struct ScanOptions {
     /// Decoded files above this many bytes are streamed record by record; `None`: the default,
     /// `source::STREAM_ABOVE`. Tests set it low to stream small files.
     pub stream_above: Option<usize>,
+    /// A later stage shown the events of the matches it wants (correlations, first-seen); its
+    /// helper rules give no findings of their own.
+    pub tap: Option<Arc<dyn Tap>>,
 }
 
 impl ScanOptions {

@@ -16,6 +16,7 @@
 pub mod baseline;
 pub mod fingerprint;
 mod result;
+pub mod signals;
 
 use std::sync::Arc;
 
@@ -157,8 +158,12 @@ pub struct Window {
 pub enum Measure {
     /// Events counted.
     Count(usize),
-    /// Distinct values of a field.
-    Distinct { field: String, values: Vec<String> },
+    /// Distinct values of a field: `total` of them, the first few listed in `values`.
+    Distinct {
+        field: String,
+        values: Vec<String>,
+        total: usize,
+    },
     /// Rules (by id) that matched in the window, in the order they first matched.
     Rules(Vec<String>),
 }
@@ -169,11 +174,17 @@ impl Default for Measure {
     }
 }
 
-/// One event of a window.
+/// One event of a window: when, which, and where it was read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Member {
     pub event_id: Option<String>,
     pub event_time: String,
+    /// The trail file and the 0-based record within it (`None` when read from a report that
+    /// did not say).
+    pub file: Option<String>,
+    pub record: Option<usize>,
+    /// The per-event rule that matched it.
+    pub rule: Option<String>,
 }
 
 /// The order of findings in every report: event findings by file, record and rule id, then

@@ -51,6 +51,9 @@ pub struct Stats {
     /// Accounts and regions of the evaluated events.
     pub accounts: BTreeSet<String>,
     pub regions: BTreeSet<String>,
+    /// Correlation id -> reason -> matches of the rules it counts that could not be placed in
+    /// a window (`no eventTime`, `no sourceIPAddress`): reported, never dropped silently.
+    pub correlation_dropped: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Stats {
@@ -89,6 +92,12 @@ impl Stats {
         };
         self.accounts.extend(other.accounts);
         self.regions.extend(other.regions);
+        for (id, reasons) in other.correlation_dropped {
+            let mine = self.correlation_dropped.entry(id).or_default();
+            for (reason, n) in reasons {
+                *mine.entry(reason).or_default() += n;
+            }
+        }
     }
 }
 
@@ -118,6 +127,9 @@ pub struct ScanResult {
     pub baseline: Option<BaselineSummary>,
     /// The scope the scan was limited to.
     pub scope: Scope,
+    /// The correlation stage's state (signals by correlation, group and second), which JSON
+    /// Lines reports carry so that shards merge into one scan's correlations.
+    pub signals: Vec<super::signals::SignalRecord>,
 }
 
 impl ScanResult {
@@ -153,6 +165,9 @@ impl ScanResult {
         self.errors
             .sort_by(|a, b| (&a.file, a.record, a.line).cmp(&(&b.file, b.record, b.line)));
         self.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+        self.signals.sort_by(|a, b| {
+            (&a.correlation, &a.group, a.second).cmp(&(&b.correlation, &b.group, b.second))
+        });
     }
 
     pub fn has_errors(&self) -> bool {

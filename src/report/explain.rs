@@ -119,3 +119,96 @@ fn trace_json(trace: &Trace) -> Value {
         "children": trace.children.iter().map(trace_json).collect::<Vec<_>>(),
     })
 }
+
+/// Writes a correlation's explanation (`trailgate explain CORRELATION EVENTS`) for a terminal.
+pub fn write_correlation_text(
+    out: &mut dyn Write,
+    explanation: &crate::correlate::explain::Explanation,
+) -> io::Result<()> {
+    let fired: usize = explanation.groups.iter().map(|g| g.fired.len()).sum();
+    writeln!(
+        out,
+        "correlation {}: {}",
+        explanation.correlation,
+        if fired == 0 {
+            "no finding".to_string()
+        } else if fired == 1 {
+            "1 finding".to_string()
+        } else {
+            format!("{fired} findings")
+        }
+    )?;
+    writeln!(out, "  counts: {}", explanation.summary)?;
+    for (rule, n) in &explanation.matches {
+        writeln!(out, "  input {rule}: {n} in these events")?;
+    }
+    for (reason, n) in &explanation.dropped {
+        writeln!(
+            out,
+            "  left out: {n} {} ({reason}): not placed in any window",
+            if *n == 1 { "match" } else { "matches" }
+        )?;
+    }
+    if explanation.groups.is_empty() {
+        writeln!(out, "  groups: none (no event gave a signal)")?;
+    }
+    for group in &explanation.groups {
+        let name: Vec<String> = group
+            .group
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let name = if name.is_empty() {
+            "(one group)".to_string()
+        } else {
+            name.join(", ")
+        };
+        writeln!(
+            out,
+            "  group {}: {} {}, highest measure in a window {}",
+            crate::report::escape::control(&name),
+            group.signals,
+            if group.signals == 1 {
+                "signal"
+            } else {
+                "signals"
+            },
+            group.peak
+        )?;
+        if group.fired.is_empty() {
+            writeln!(out, "    no window met the condition")?;
+        }
+        for episode in &group.fired {
+            writeln!(
+                out,
+                "    fired: {} to {}, {} events, measure {}",
+                crate::time::Timestamp::from_secs(episode.start).to_rfc3339(),
+                crate::time::Timestamp::from_secs(episode.end).to_rfc3339(),
+                episode.total(),
+                episode.measure
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A correlation's explanation as JSON.
+pub fn correlation_to_json(explanation: &crate::correlate::explain::Explanation) -> Value {
+    json!({
+        "correlation": explanation.correlation,
+        "counts": explanation.summary,
+        "matches": explanation.matches.iter().map(|(rule, n)| json!({"rule": rule, "matches": n})).collect::<Vec<_>>(),
+        "dropped": explanation.dropped,
+        "groups": explanation.groups.iter().map(|g| json!({
+            "group": g.group.iter().map(|(k, v)| json!({"field": k, "value": v})).collect::<Vec<_>>(),
+            "signals": g.signals,
+            "peak": g.peak,
+            "fired": g.fired.iter().map(|e| json!({
+                "first": crate::time::Timestamp::from_secs(e.start).to_rfc3339(),
+                "last": crate::time::Timestamp::from_secs(e.end).to_rfc3339(),
+                "events": e.total(),
+                "measure": e.measure,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -39,6 +39,7 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
     let mut finding_keys: HashSet<FindingKey> = HashSet::new();
     let mut error_keys: HashSet<crate::source::InputError> = HashSet::new();
     let mut skipped_keys: HashSet<Arc<str>> = HashSet::new();
+    let mut signal_keys: HashSet<String> = HashSet::new();
     let mut scope: Option<Scope> = None;
     let mut inputs_seen: HashSet<String> = HashSet::new();
     // File names are shared, as in a scan.
@@ -88,6 +89,12 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
                 }
                 // Recomputed by `report --baseline`, as by `scan --baseline`.
                 Record::Gone(_) => {}
+                // The same share read twice gives the same records: count them once.
+                Record::Signal(signal) => {
+                    if signal_keys.insert(line.to_string()) {
+                        merged.result.signals.push(signal);
+                    }
+                }
                 Record::Summary(summary) => {
                     summaries += 1;
                     let this_scope =
@@ -174,6 +181,7 @@ fn add_summary(
         events: summary.events,
         events_read: summary.events + more.out_of_scope + more.undated,
         suppressed: summary.suppressed.into_owned(),
+        correlation_dropped: summary.correlation_dropped.into_owned(),
         bytes: more.bytes,
         out_of_scope: more.out_of_scope,
         undated: more.undated,

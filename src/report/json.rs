@@ -84,6 +84,7 @@ pub(super) fn summary(result: &ScanResult) -> wire::Summary<'_> {
         }),
         stats: None,
         suppressed: Cow::Borrowed(&stats.suppressed),
+        correlation_dropped: Cow::Borrowed(&stats.correlation_dropped),
         tool: None,
         kind: None,
         version: None,

@@ -46,6 +46,9 @@ impl StreamingReport for JsonLines {
         for g in result.baseline.iter().flat_map(|b| &b.gone) {
             line(out, &wire::Gone::new(g, Detail::Lines))?;
         }
+        for signal in &result.signals {
+            line(out, &wire::SignalLine::new(signal))?;
+        }
         let stats = &result.stats;
         let summary = wire::Summary {
             stats: Some(wire::StatsOut {

@@ -18,11 +18,11 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use crate::finding::{Finding, Location, ScanResult, SuppressionState};
-use crate::rule::Rule;
+
 use crate::source::InputError;
 
 use super::escape::{xml_attr as attr, xml_text as text};
-use super::{Context, Report};
+use super::{Context, Described, Report};
 
 pub(super) struct Junit;
 
@@ -127,15 +127,12 @@ fn suites(result: &ScanResult, cx: &Context<'_>) -> Vec<Suite> {
     }
     // Packs in the order their first rule was loaded: rules are already in a stable order.
     let mut suites: Vec<Suite> = Vec::new();
-    for rule in cx.rules.rules() {
-        let case = rule_case(
-            rule,
-            by_rule.get(rule.id.as_str()).map_or(&[], Vec::as_slice),
-        );
+    for rule in super::described(cx.rules) {
+        let case = rule_case(rule, by_rule.get(rule.id).map_or(&[], Vec::as_slice));
         let name = if rule.pack.is_empty() {
             "rules".to_string()
         } else {
-            rule.pack.clone()
+            rule.pack.to_string()
         };
         match suites.iter_mut().find(|s| s.name == name) {
             Some(suite) => suite.cases.push(case),
@@ -184,7 +181,7 @@ fn suites(result: &ScanResult, cx: &Context<'_>) -> Vec<Suite> {
     suites
 }
 
-fn rule_case(rule: &Rule, findings: &[&Finding]) -> Case {
+fn rule_case(rule: Described<'_>, findings: &[&Finding]) -> Case {
     let (counted, unchanged): (Vec<&Finding>, Vec<&Finding>) =
         findings.iter().partition(|f| f.counts_toward_gate());
     let outcome = if counted.is_empty() {

@@ -29,6 +29,76 @@ use crate::engine::RuleSet;
 use crate::finding::{Finding, ScanResult};
 use crate::rule::Severity;
 
+/// What a report says about a rule or a correlation (SARIF's rule descriptors, JUnit's test
+/// cases): the metadata both have.
+#[derive(Debug, Clone, Copy)]
+pub struct Described<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub severity: Severity,
+    pub description: &'a str,
+    pub remediation: &'a str,
+    pub references: &'a [String],
+    pub tags: &'a [String],
+    pub compliance: &'a std::collections::BTreeMap<String, Vec<String>>,
+    pub pack: &'a str,
+    pub file: &'a str,
+    pub sigma: Option<&'a crate::rule::sigma::SigmaMeta>,
+}
+
+impl<'a> Described<'a> {
+    pub fn rule(rule: &'a crate::rule::Rule) -> Described<'a> {
+        Described {
+            id: &rule.id,
+            title: &rule.title,
+            severity: rule.severity,
+            description: &rule.description,
+            remediation: &rule.remediation,
+            references: &rule.references,
+            tags: &rule.tags,
+            compliance: &rule.compliance,
+            pack: &rule.pack,
+            file: &rule.file,
+            sigma: rule.sigma.as_ref(),
+        }
+    }
+
+    pub fn correlation(c: &'a crate::rule::correlation::Correlation) -> Described<'a> {
+        Described {
+            id: &c.id,
+            title: &c.title,
+            severity: c.severity,
+            description: &c.description,
+            remediation: &c.remediation,
+            references: &c.references,
+            tags: &c.tags,
+            compliance: &c.compliance,
+            pack: &c.pack,
+            file: &c.file,
+            sigma: c.sigma.as_ref(),
+        }
+    }
+}
+
+/// Every rule and correlation that can give findings: the rules in their order, then the
+/// correlations by id. Helper rules that only feed correlations are left out.
+pub fn described(rules: &RuleSet) -> Vec<Described<'_>> {
+    rules
+        .rules()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| rules.reports(*i))
+        .map(|(_, r)| Described::rule(r))
+        .chain(
+            rules
+                .correlations()
+                .iter()
+                .filter(|c| rules.reports_id(&c.id))
+                .map(Described::correlation),
+        )
+        .collect()
+}
+
 pub use html::MAX_HTML_FINDINGS;
 pub use markdown::MAX_MARKDOWN_BYTES;
 pub use sarif::{MAX_GZIP_BYTES, MAX_RESULTS, MAX_RULES};

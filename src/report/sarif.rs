@@ -19,11 +19,11 @@ use serde::Serialize;
 
 use crate::finding::fingerprint::KEY as FINGERPRINT_KEY;
 use crate::finding::{Finding, Location as FindingLocation, ScanResult, SuppressionOutcome};
-use crate::rule::{Rule, Severity};
+use crate::rule::Severity;
 use crate::source::InputError;
 
 use super::uri::{artifact_uri, directory_uri};
-use super::{Context, Report};
+use super::{Context, Described, Report};
 
 /// GitHub code scanning's limits for one uploaded SARIF file.
 pub const MAX_RESULTS: usize = 25_000;
@@ -329,12 +329,8 @@ struct BaselineProperties<'a> {
 }
 
 fn log<'a>(result: &'a ScanResult, cx: &Context<'a>) -> Log<'a> {
-    let rules = cx.rules.rules();
-    let index: HashMap<&str, usize> = rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
-        .collect();
+    let rules = super::described(cx.rules);
+    let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     let mut base_ids = BTreeMap::new();
     base_ids.insert(
         SRCROOT,
@@ -353,7 +349,7 @@ fn log<'a>(result: &'a ScanResult, cx: &Context<'a>) -> Log<'a> {
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     information_uri: env!("CARGO_PKG_HOMEPAGE"),
-                    rules: rules.iter().map(descriptor).collect(),
+                    rules: rules.into_iter().map(descriptor).collect(),
                 },
             },
             invocations: [Invocation {
@@ -476,10 +472,10 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-fn descriptor(rule: &Rule) -> Descriptor<'_> {
+fn descriptor(rule: Described<'_>) -> Descriptor<'_> {
     let description = rule.description.trim();
     let description = if description.is_empty() {
-        rule.title.clone()
+        rule.title.to_string()
     } else {
         description.to_string()
     };
@@ -487,16 +483,16 @@ fn descriptor(rule: &Rule) -> Descriptor<'_> {
     // `security-severity`; controls become `framework/control` tags, as CodeQL's `external/cwe/...`.
     let mut tags = vec!["security".to_string()];
     tags.extend(rule.tags.iter().cloned());
-    for (framework, controls) in &rule.compliance {
+    for (framework, controls) in rule.compliance {
         tags.extend(controls.iter().map(|c| format!("{framework}/{c}")));
     }
     let mut seen = std::collections::HashSet::new();
     tags.retain(|t| seen.insert(t.clone()));
     Descriptor {
-        id: &rule.id,
-        name: pascal_case(&rule.id),
+        id: rule.id,
+        name: pascal_case(rule.id),
         short_description: Text {
-            text: rule.title.clone(),
+            text: rule.title.to_string(),
         },
         full_description: Text { text: description },
         help: help(rule),
@@ -507,7 +503,7 @@ fn descriptor(rule: &Rule) -> Descriptor<'_> {
         properties: DescriptorProperties {
             tags,
             security_severity: security_severity(rule.severity),
-            sigma: rule.sigma.as_ref().map(|sigma| SigmaProperties {
+            sigma: rule.sigma.map(|sigma| SigmaProperties {
                 id: sigma.id.clone(),
                 status: sigma.status.clone(),
                 author: sigma.author.clone(),
@@ -532,7 +528,7 @@ fn pascal_case(id: &str) -> String {
         .collect()
 }
 
-fn help(rule: &Rule) -> Help {
+fn help(rule: Described<'_>) -> Help {
     let remediation = rule.remediation.trim();
     let remediation = if remediation.is_empty() {
         "The rule gives no remediation."
@@ -544,7 +540,7 @@ fn help(rule: &Rule) -> Help {
     if !rule.references.is_empty() {
         text.push_str("\nReferences:\n");
         markdown.push_str("\n**References**\n\n");
-        for reference in &rule.references {
+        for reference in rule.references {
             text.push_str(&format!("- {reference}\n"));
             markdown.push_str(&format!("- <{reference}>\n"));
         }
@@ -552,13 +548,13 @@ fn help(rule: &Rule) -> Help {
     if !rule.compliance.is_empty() {
         text.push_str("\nCompliance:\n");
         markdown.push_str("\n**Compliance**\n\n");
-        for (framework, controls) in &rule.compliance {
+        for (framework, controls) in rule.compliance {
             let line = format!("- {framework}: {}\n", controls.join(", "));
             text.push_str(&line);
             markdown.push_str(&line);
         }
     }
-    if let Some(sigma) = &rule.sigma {
+    if let Some(sigma) = rule.sigma {
         if !sigma.false_positives.is_empty() {
             text.push_str("\nFalse positives:\n");
             markdown.push_str("\n**False positives**\n\n");
@@ -577,7 +573,7 @@ fn help(rule: &Rule) -> Help {
 
 /// A built-in rule's documentation is its rule file in the repository; a user's rule is
 /// documented by its first reference, if it has one.
-fn help_uri(rule: &Rule) -> Option<String> {
+fn help_uri(rule: Described<'_>) -> Option<String> {
     match rule.file.strip_prefix("builtin:") {
         Some(path) => Some(format!("{}/blob/main/{path}", env!("CARGO_PKG_REPOSITORY"))),
         None => rule
@@ -660,8 +656,14 @@ fn location(finding: &Finding, cx: &Context<'_>) -> Location {
             physical_location: Some(physical_location(&e.file, Some(e.record), e.line, cx)),
             logical_locations: e.event_id.iter().map(object).collect(),
         },
+        // The first event of the window is where a viewer opens it (GitHub wants one place in
+        // a file); every member is named by its eventID.
         FindingLocation::Window(w) => Location {
-            physical_location: None,
+            physical_location: w.members.first().and_then(|m| {
+                m.file
+                    .as_deref()
+                    .map(|file| physical_location(file, m.record, None, cx))
+            }),
             logical_locations: w
                 .members
                 .iter()

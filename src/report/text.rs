@@ -54,6 +54,9 @@ impl Paint {
     fn error(&self, text: &str) -> String {
         self.wrap("1;31", text)
     }
+    fn warning(&self, text: &str) -> String {
+        self.wrap("1;33", text)
+    }
 }
 
 impl Report for Text {
@@ -155,6 +158,9 @@ fn write_event(out: &mut dyn Write, e: &EventLocation, paint: &Paint) -> io::Res
     Ok(())
 }
 
+/// Member events a text report lists per window finding.
+const TEXT_MEMBERS: usize = 5;
+
 /// Where a finding at a window of events is: the group, the time span, what was measured, and
 /// the events (as many as the finding lists).
 fn write_window(out: &mut dyn Write, w: &Window, paint: &Paint) -> io::Result<()> {
@@ -175,19 +181,45 @@ fn write_window(out: &mut dyn Write, w: &Window, paint: &Paint) -> io::Result<()
     )?;
     let measured = match &w.measure {
         Measure::Count(n) => format!("count {n}"),
-        Measure::Distinct { field, values } => {
-            format!("{} distinct {field}: {}", values.len(), values.join(", "))
+        Measure::Distinct {
+            field,
+            values,
+            total,
+        } => {
+            let more = total.saturating_sub(values.len());
+            let more = if more > 0 {
+                format!(", ... ({more} more)")
+            } else {
+                String::new()
+            };
+            format!("{total} distinct {field}: {}{more}", values.join(", "))
         }
         Measure::Rules(ids) => format!("rules {}", ids.join(", ")),
     };
     writeln!(out, "  {} {}", paint.dim("measured"), control(&measured))?;
-    for m in &w.members {
+    // A text report is read in a terminal or a CI log: the first few events say where to look;
+    // every other format lists all the members the finding holds.
+    for m in w.members.iter().take(TEXT_MEMBERS) {
         let id = m.event_id.as_deref().unwrap_or("(no eventID)");
+        let at = match (&m.file, m.record) {
+            (Some(file), Some(record)) => format!(" at {file}#{record}"),
+            _ => String::new(),
+        };
         writeln!(
             out,
             "  {} {}",
             paint.dim("member"),
-            control(&format!("{} {id}", m.event_time))
+            control(&format!("{} {id}{at}", m.event_time))
+        )?;
+    }
+    let shown = w.members.len().min(TEXT_MEMBERS);
+    if w.total > shown {
+        let more = w.total - shown;
+        writeln!(
+            out,
+            "  {} {more} more {}",
+            paint.dim("member"),
+            if more == 1 { "event" } else { "events" }
         )?;
     }
     Ok(())
@@ -282,6 +314,19 @@ fn write_summary(
     }
     if !notes.is_empty() {
         writeln!(out, "  {}", notes.join("; "))?;
+    }
+    for (id, reasons) in &stats.correlation_dropped {
+        let reasons: Vec<String> = reasons
+            .iter()
+            .map(|(reason, n)| format!("{} ({reason})", plural(*n as usize, "match", "matches")))
+            .collect();
+        writeln!(
+            out,
+            "  {} correlation {}: left out {}: they cannot be placed in a window",
+            paint.warning("warning:"),
+            control(id),
+            reasons.join(", ")
+        )?;
     }
     if result.has_errors() {
         let mut failed = Vec::new();

@@ -3,7 +3,7 @@
 //! several YAML documents (`---`); references resolve across all files loaded, by id or by Sigma
 //! `name`. Every problem is a located `RuleError`; nothing is dropped silently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::correlation::{
     topological_order, Correlation, CountCondition, FieldSource, GroupField, Input, Kind,
@@ -32,6 +32,87 @@ impl Loaded {
     /// refers to them has `generate: false`).
     pub fn quiet_ids(&self) -> std::collections::BTreeSet<&str> {
         super::correlation::quiet_ids(&self.correlations)
+    }
+}
+
+/// What a filtered set of rule files runs: the rules and correlations the filter keeps, plus
+/// those a kept correlation counts. Those kept only for a correlation, and those every
+/// correlation counting them says `generate: false` for, run but give no findings of their own.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub rules: Vec<Rule>,
+    /// Sorted by id, as loaded.
+    pub correlations: Vec<Correlation>,
+    /// Ids of the rules and correlations that give no findings of their own.
+    pub silent: BTreeSet<String>,
+}
+
+impl Loaded {
+    /// The rules and correlations `filter` keeps, with what they need to run.
+    pub fn select(self, filter: &super::filter::RuleFilter) -> Selection {
+        let by_id: BTreeMap<&str, &Correlation> = self
+            .correlations
+            .iter()
+            .map(|c| (c.id.as_str(), c))
+            .collect();
+        let kept: BTreeSet<&str> = self
+            .correlations
+            .iter()
+            .filter(|c| filter.keeps_correlation(c))
+            .map(|c| c.id.as_str())
+            .collect();
+        // Everything the kept correlations count, through chains.
+        let mut needed: BTreeSet<&str> = BTreeSet::new();
+        let mut pending: Vec<&str> = kept.iter().copied().collect();
+        while let Some(id) = pending.pop() {
+            let Some(correlation) = by_id.get(id) else {
+                continue;
+            };
+            for input in &correlation.inputs {
+                if needed.insert(input.id.as_str()) && input.chained {
+                    pending.push(input.id.as_str());
+                }
+            }
+        }
+        let mut silent: BTreeSet<String> = BTreeSet::new();
+        let keep_rule: Vec<bool> = self
+            .rules
+            .iter()
+            .map(|r| {
+                let own = filter.keeps(r);
+                if !own && needed.contains(r.id.as_str()) {
+                    silent.insert(r.id.clone());
+                }
+                own || needed.contains(r.id.as_str())
+            })
+            .collect();
+        let keep_correlation: Vec<bool> = self
+            .correlations
+            .iter()
+            .map(|c| {
+                let own = kept.contains(c.id.as_str());
+                if !own && needed.contains(c.id.as_str()) {
+                    silent.insert(c.id.clone());
+                }
+                own || needed.contains(c.id.as_str())
+            })
+            .collect();
+        let mut rules = self.rules;
+        let mut flags = keep_rule.into_iter();
+        rules.retain(|_| flags.next().unwrap_or(false));
+        let mut correlations = self.correlations;
+        let mut flags = keep_correlation.into_iter();
+        correlations.retain(|_| flags.next().unwrap_or(false));
+        silent.extend(
+            super::correlation::quiet_ids(&correlations)
+                .into_iter()
+                .map(str::to_string),
+        );
+        Selection {
+            rules,
+            correlations,
+            silent,
+        }
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Correlation {
     pub title: String,
     pub severity: Severity,
     pub description: String,
+    /// What to do about a finding (native correlations; empty for Sigma).
+    pub remediation: String,
     pub references: Vec<String>,
     /// Framework name to control ids, as for per-event rules.
     pub compliance: std::collections::BTreeMap<String, Vec<String>>,
@@ -40,6 +42,34 @@ pub struct Correlation {
     pub pack: String,
     /// Sigma's metadata when the correlation came from a Sigma document.
     pub sigma: Option<super::sigma::SigmaMeta>,
+}
+
+impl Correlation {
+    /// What it counts, in one line: `event_count of aws-console-login-failed by sourceIPAddress
+    /// within 10m, >= 10`.
+    pub fn summary(&self) -> String {
+        let inputs: Vec<&str> = self.inputs.iter().map(|i| i.id.as_str()).collect();
+        let what = match &self.kind {
+            Kind::ValueCount { field } => format!("value_count of {}", field.name),
+            other => other.key().to_string(),
+        };
+        let by = if self.group_by.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = self.group_by.iter().map(|g| g.name.as_str()).collect();
+            format!(" by {}", names.join(", "))
+        };
+        let condition = if self.condition.bounds.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", self.condition)
+        };
+        format!(
+            "{what} over {}{by} within {}{condition}",
+            inputs.join(", "),
+            format_timespan(self.timespan)
+        )
+    }
 }
 
 /// What a correlation measures in a window.

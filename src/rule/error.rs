@@ -76,9 +76,9 @@ impl RuleError {
             error.key = unknown.clone();
             error.message = format!("unknown key `{unknown}`");
             error.help = Some(match closest(&unknown, &expected) {
-                // A native correlation rule: the model and loader exist, the commands that read
-                // one document per file do not run them yet (docs/correlations.md).
-                _ if unknown == "correlation" => "this is a correlation rule: `scan`, `report --from`, `explain` and `rules test` do not run correlation rules yet (docs/correlations.md); remove the file from --rules".to_string(),
+                // A native correlation rule read where only per-event rules are compiled (the
+                // library's `compile_files`); the commands load correlations.
+                _ if unknown == "correlation" => "this is a correlation rule: load it with `rule::collection::compile_collection` (as every command does), together with the rules it counts (docs/correlations.md)".to_string(),
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("valid keys here: {}", expected.join(", ")),
             });

@@ -1,5 +1,6 @@
 //! Choosing rules by pack, tag, severity and compliance framework (`rules list`, `scan`).
 
+use super::correlation::Correlation;
 use super::{Rule, Severity};
 
 /// What a rule must have to be kept. Empty lists keep everything; within one list any value
@@ -26,18 +27,44 @@ impl RuleFilter {
     }
 
     pub fn keeps(&self, rule: &Rule) -> bool {
+        self.keeps_parts(
+            &rule.pack,
+            &rule.tags,
+            rule.severity,
+            rule.compliance.keys(),
+        )
+    }
+
+    /// Whether a correlation is kept, by the same criteria as a rule (its own pack, tags,
+    /// severity and compliance, not those of the rules it counts).
+    pub fn keeps_correlation(&self, correlation: &Correlation) -> bool {
+        self.keeps_parts(
+            &correlation.pack,
+            &correlation.tags,
+            correlation.severity,
+            correlation.compliance.keys(),
+        )
+    }
+
+    fn keeps_parts<'a>(
+        &self,
+        rule_pack: &str,
+        rule_tags: &[String],
+        rule_severity: Severity,
+        mut rule_frameworks: impl Iterator<Item = &'a String>,
+    ) -> bool {
         let pack = self.packs.is_empty()
             || self.packs.iter().any(|p| {
                 let p = p.trim_end_matches('/');
-                rule.pack == p || rule.pack.starts_with(&format!("{p}/"))
+                rule_pack == p || rule_pack.starts_with(&format!("{p}/"))
             });
-        let tag = self.tags.is_empty() || self.tags.iter().any(|t| rule.tags.contains(t));
-        let severity = self.min_severity.is_none_or(|min| rule.severity >= min);
+        let tag = self.tags.is_empty() || self.tags.iter().any(|t| rule_tags.contains(t));
+        let severity = self.min_severity.is_none_or(|min| rule_severity >= min);
         let framework = self.frameworks.is_empty()
-            || self.frameworks.iter().any(|f| {
-                rule.compliance
-                    .keys()
-                    .any(|key| key == f || key.starts_with(&format!("{f}-")))
+            || rule_frameworks.any(|key| {
+                self.frameworks
+                    .iter()
+                    .any(|f| key == f || key.starts_with(&format!("{f}-")))
             });
         pack && tag && severity && framework
     }

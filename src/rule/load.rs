@@ -28,16 +28,18 @@ pub fn builtin_files() -> Vec<RuleFile> {
         .collect()
 }
 
-/// Loads and compiles the built-in pack.
+/// Loads and compiles the per-event rules of the built-in pack (its correlations are checked
+/// but not returned: `collection::compile_collection` gives both).
 pub fn load_builtin() -> Result<Vec<Rule>, Vec<RuleError>> {
-    compile_files(&builtin_files())
+    super::collection::compile_collection(&builtin_files()).map(|loaded| loaded.rules)
 }
 
 /// Loads every rule file under `paths` (files, or directories searched recursively for `*.yaml`
-/// and `*.yml`) and compiles them. Also returns the files that were found.
+/// and `*.yml`) and compiles their per-event rules (correlations among them are checked but not
+/// returned: `collection::compile_collection` gives both).
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Rule>, Vec<RuleError>> {
     let (files, mut errors) = read_paths(paths);
-    match compile_files(&files) {
+    match super::collection::compile_collection(&files).map(|loaded| loaded.rules) {
         Ok(rules) if errors.is_empty() => Ok(rules),
         Ok(_) => Err(errors),
         Err(mut compile_errors) => {

@@ -439,6 +439,12 @@ pub fn draft(file: &RuleFile) -> Result<(Draft, Vec<CorrelationTest>), Vec<RuleE
                     .unwrap_or_default()
                     .trim()
                     .to_string(),
+                remediation: spec
+                    .remediation
+                    .clone()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
                 references: spec.references.clone(),
                 compliance: spec
                     .compliance

@@ -27,6 +27,12 @@ pub fn includes(rule: &Rule) -> bool {
     rule.file.starts_with("builtin:") && filter().keeps(rule)
 }
 
+/// Whether a correlation is in the default set, by the same measure. (The rules a correlation
+/// of the set counts run with it, silently, whatever their severity.)
+pub fn includes_correlation(correlation: &super::correlation::Correlation) -> bool {
+    correlation.file.starts_with("builtin:") && filter().keeps_correlation(correlation)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +47,21 @@ mod tests {
         let mut user = kept[0].clone();
         user.file = "team-rules/x.yaml".into();
         assert!(!includes(&user), "user rules are a selection of their own");
+    }
+
+    #[test]
+    fn builtin_correlations_of_low_severity_or_more_are_in_it() {
+        let loaded =
+            crate::rule::collection::compile_collection(&crate::rule::load::builtin_files())
+                .expect("the built-in rules compile");
+        assert!(!loaded.correlations.is_empty());
+        for c in &loaded.correlations {
+            assert_eq!(
+                includes_correlation(c),
+                c.severity >= Severity::Low,
+                "{}",
+                c.id
+            );
+        }
     }
 }

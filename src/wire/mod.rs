@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::finding::signals::SignalRecord;
 use crate::finding::{self, EventLocation, Location, Measure, Member, Window};
 use crate::rule::Severity;
 use crate::source::{InputError, SkipReason, Skipped};
@@ -32,6 +33,7 @@ pub enum Kind {
     Skipped,
     Gone,
     Summary,
+    Signal,
 }
 
 /// The first look at a JSON Lines record: its type and version, to pick the type to read.
@@ -51,6 +53,26 @@ pub enum Record<'a> {
     Skipped(SkippedRecord<'a>),
     Gone(Gone<'a>),
     Summary(Box<Summary<'a>>),
+    Signal(SignalRecord),
+}
+
+/// A record of the correlation stage's state (`finding::signals`): a JSON Lines report carries
+/// them so that `report --from` merges shards into the correlations of one scan.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignalLine<R> {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    #[serde(flatten)]
+    pub record: R,
+}
+
+impl<'a> SignalLine<&'a SignalRecord> {
+    pub fn new(record: &'a SignalRecord) -> SignalLine<&'a SignalRecord> {
+        SignalLine {
+            kind: Kind::Signal,
+            record,
+        }
+    }
 }
 
 /// Reads one JSON Lines record. The error says what is wrong, without the line number (the
@@ -72,6 +94,11 @@ pub fn read_record(line: &str) -> Result<Record<'_>, String> {
         "skipped" => Record::Skipped(serde_json::from_str(line).map_err(typed)?),
         "gone" => Record::Gone(serde_json::from_str(line).map_err(typed)?),
         "summary" => Record::Summary(Box::new(serde_json::from_str(line).map_err(typed)?)),
+        "signal" => Record::Signal(
+            serde_json::from_str::<SignalLine<SignalRecord>>(line)
+                .map_err(typed)?
+                .record,
+        ),
         other => {
             return Err(format!(
                 "unknown record type `{other}` (a newer trailgate may write it); give JSON Lines reports of `trailgate scan -o jsonl=FILE`"
@@ -204,6 +231,9 @@ pub enum MeasureOut<'a> {
     Distinct {
         field: Cow<'a, str>,
         values: Vec<Cow<'a, str>>,
+        /// Distinct values in all (`values` lists the first few).
+        #[serde(default)]
+        total: usize,
     },
     Rules(Vec<Cow<'a, str>>),
 }
@@ -213,6 +243,12 @@ pub enum MeasureOut<'a> {
 pub struct MemberOut<'a> {
     pub event_id: Option<Cow<'a, str>>,
     pub event_time: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Cow<'a, str>>,
 }
 
 fn some_str(value: &Option<String>) -> Option<Option<Cow<'_, str>>> {
@@ -344,9 +380,14 @@ impl<'a> WindowOut<'a> {
             last: Cow::Borrowed(&w.last),
             measure: match &w.measure {
                 Measure::Count(n) => MeasureOut::Count(*n),
-                Measure::Distinct { field, values } => MeasureOut::Distinct {
+                Measure::Distinct {
+                    field,
+                    values,
+                    total,
+                } => MeasureOut::Distinct {
                     field: Cow::Borrowed(field),
                     values: values.iter().map(|v| Cow::Borrowed(v.as_str())).collect(),
+                    total: *total,
                 },
                 Measure::Rules(ids) => {
                     MeasureOut::Rules(ids.iter().map(|v| Cow::Borrowed(v.as_str())).collect())
@@ -358,6 +399,9 @@ impl<'a> WindowOut<'a> {
                 .map(|m| MemberOut {
                     event_id: m.event_id.as_deref().map(Cow::Borrowed),
                     event_time: Cow::Borrowed(&m.event_time),
+                    file: m.file.as_deref().map(Cow::Borrowed),
+                    record: m.record,
+                    rule: m.rule.as_deref().map(Cow::Borrowed),
                 })
                 .collect(),
             total: w.total,
@@ -375,8 +419,14 @@ impl<'a> WindowOut<'a> {
             last: self.last.into_owned(),
             measure: match self.measure {
                 MeasureOut::Count(n) => Measure::Count(n),
-                MeasureOut::Distinct { field, values } => Measure::Distinct {
+                MeasureOut::Distinct {
+                    field,
+                    values,
+                    total,
+                } => Measure::Distinct {
                     field: field.into_owned(),
+                    // A report written before `total` existed listed every value.
+                    total: total.max(values.len()),
                     values: values.into_iter().map(Cow::into_owned).collect(),
                 },
                 MeasureOut::Rules(ids) => {
@@ -389,6 +439,9 @@ impl<'a> WindowOut<'a> {
                 .map(|m| Member {
                     event_id: m.event_id.map(Cow::into_owned),
                     event_time: m.event_time.into_owned(),
+                    file: m.file.map(Cow::into_owned),
+                    record: m.record,
+                    rule: m.rule.map(Cow::into_owned),
                 })
                 .collect(),
             total: self.total,
@@ -493,6 +546,9 @@ impl<'a> Gone<'a> {
 pub struct Summary<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineCounts<'a>>,
+    /// Correlation id -> reason -> matches that could not be placed in a window.
+    #[serde(default, skip_serializing_if = "no_dropped")]
+    pub correlation_dropped: Cow<'a, BTreeMap<String, BTreeMap<String, u64>>>,
     pub errors: usize,
     pub events: usize,
     pub events_read: usize,
@@ -520,6 +576,11 @@ pub struct Summary<'a> {
     pub kind: Option<Kind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+}
+
+#[allow(clippy::ptr_arg)] // serde's `skip_serializing_if` passes the field as it is
+fn no_dropped(map: &Cow<'_, BTreeMap<String, BTreeMap<String, u64>>>) -> bool {
+    map.is_empty()
 }
 
 /// How the scan compared with `--baseline`.
@@ -652,10 +713,14 @@ mod tests {
                 measure: Measure::Distinct {
                     field: "userIdentity.userName".into(),
                     values: vec!["alice".into(), "bob".into()],
+                    total: 2,
                 },
                 members: vec![Member {
                     event_id: Some("e1".into()),
                     event_time: "2024-05-01T10:00:00Z".into(),
+                    file: Some("trail.json".into()),
+                    record: Some(4),
+                    rule: Some("aws-console-login-failed".into()),
                 }],
                 total: 12,
             }),
@@ -669,7 +734,8 @@ mod tests {
     fn a_window_finding_round_trips_through_json_lines() {
         let found = window_finding();
         let line = serde_json::to_string(&Finding::new(&found, None, Detail::Lines)).unwrap();
-        assert!(!line.contains("\"file\""), "{line}");
+        let object: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(object.get("file").is_none(), "{line}");
         assert!(line.contains("\"window\""), "{line}");
         let Record::Finding(read) = read_record(&line).unwrap() else {
             panic!("not a finding: {line}");
@@ -784,8 +850,8 @@ mod tests {
 
     #[test]
     fn unknown_types_and_newer_versions_are_errors() {
-        let err = read_record(r#"{"type":"signal","rule":"x"}"#).unwrap_err();
-        assert!(err.contains("unknown record type `signal`"), "{err}");
+        let err = read_record(r#"{"type":"alert","rule":"x"}"#).unwrap_err();
+        assert!(err.contains("unknown record type `alert`"), "{err}");
         let err = read_record(r#"{"type":"finding","version":2}"#).unwrap_err();
         assert!(err.contains("record version 2 is newer"), "{err}");
         let err = read_record(r#"{"type":"error","file":"f"}"#).unwrap_err();

@@ -355,6 +355,7 @@ pub fn draft(file: &RuleFile) -> Result<Draft, Vec<RuleError>> {
                 .unwrap_or_default()
                 .trim()
                 .to_string(),
+            remediation: String::new(),
             references: strings(doc.get("references")),
             compliance: Default::default(),
             tags,
