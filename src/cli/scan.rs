@@ -346,7 +346,7 @@ fn scan_collected(
     discovery: Discovery,
     options: &ScanOptions,
     correlations: Option<&Arc<CorrelationTap>>,
-    mut batch: Option<&mut Batch<'_>>,
+    batch: Option<&mut Batch<'_>>,
     rescan: bool,
 ) -> Result<(ScanResult, Vec<Mark>), StateError> {
     let started = std::time::Instant::now();
@@ -469,7 +469,7 @@ fn scan_collected(
     }
     if first_seen::any(rules) {
         let mut none = NoHistory;
-        let history: &mut dyn History = match batch.as_deref_mut() {
+        let history: &mut dyn History = match batch {
             Some(batch) => batch,
             None => &mut none,
         };
