@@ -343,3 +343,57 @@ fn rescan_without_a_store_is_a_usage_error() {
         run.stderr
     );
 }
+
+#[test]
+fn every_format_counts_the_unchanged_files_and_report_from_keeps_the_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let trails = dir.path().join("trails");
+    let state = dir.path().join("state");
+    twenty_days(&trails);
+    assert_eq!(scan(&["--state", arg(&state), arg(&trails)]).code, 1);
+    write_day(&trails, 21, "a", &[event(21, 0, "192.0.2.44")]);
+    let out = |name: &str| dir.path().join(name);
+    let outputs: Vec<String> = ["jsonl", "markdown", "html", "text", "sarif", "junit"]
+        .iter()
+        .map(|format| format!("{format}={}", out(format).display()))
+        .collect();
+    let mut command = binary();
+    command.args(["scan", "--rules", RULES, "--quiet", "--state", arg(&state)]);
+    for output in &outputs {
+        command.args(["-o", output.as_str()]);
+    }
+    let run = command.arg(arg(&trails)).output().unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |name: &str| std::fs::read_to_string(out(name)).unwrap();
+    assert!(
+        read("text").contains("skipped 20 files unchanged since an earlier run (--state)"),
+        "{}",
+        read("text")
+    );
+    assert!(read("markdown").contains("1 read, 20 unchanged since an earlier run"));
+    assert!(read("html").contains("Files unchanged"));
+    assert!(
+        read("sarif").contains("\"files_unchanged\": 20")
+            || read("sarif").contains("\"files_unchanged\":20")
+    );
+    assert!(read("junit").contains("files_unchanged"));
+
+    let merged = binary()
+        .args(["report", "--rules", RULES, "--format", "json", "--from"])
+        .arg(out("jsonl"))
+        .output()
+        .unwrap();
+    let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(summary(&merged, "files_unchanged"), 20);
+    assert_eq!(addresses(&merged), ["192.0.2.44"]);
+    assert_eq!(
+        merged["summary"]["first_seen"]["access-key-new-address"]["new"], 1,
+        "{}",
+        merged["summary"]
+    );
+}

@@ -411,7 +411,8 @@ fn scan_collected(
             part_rules = part(rules, &group.rules);
             &part_rules
         };
-        let first_seen_tap = FirstSeenTap::new(set, group.rules.clone()).map(Arc::new);
+        let first_seen_tap =
+            FirstSeenTap::new(set, group.rules.clone(), options.keep_events).map(Arc::new);
         let mut taps: Vec<Arc<dyn Tap>> = Vec::new();
         // Correlations run over the files read for every rule (they keep no state between runs).
         if let Some(tap) = correlations.filter(|_| whole) {

@@ -7,13 +7,13 @@
 //! needs the event after the scan.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
 use super::{judge, EventRef, History, Judged, Observer};
 use crate::engine::{render, RuleSet, Tap, TapFile};
-use crate::finding::{Finding, FirstSeenCounts, ScanResult};
+use crate::finding::{Finding, FirstSeenCounts, ScanResult, MAX_EVENT_BYTES};
 use crate::rule::Rule;
 use crate::source::Origin;
 use crate::state::{rule_fingerprint, Coverage, StateError};
@@ -34,13 +34,16 @@ pub struct FirstSeenTap {
     /// with `--state` may read some files for part of the rules only, with a smaller rule set;
     /// observations are kept under the whole set's indexes so that every part merges.
     global: Vec<usize>,
+    /// Keep each finding's event, for reports that show it (`ScanOptions::keep_events`).
+    keep_events: bool,
     observed: Mutex<Observer<Finding>>,
 }
 
 impl FirstSeenTap {
     /// The tap for the first_seen rules of `rules`, whose rule `i` is rule `global[i]` of the
-    /// run (`None` for a missing entry); `None` when no rule has `first_seen`.
-    pub fn new(rules: &RuleSet, global: Vec<usize>) -> Option<FirstSeenTap> {
+    /// run; `None` when no rule has `first_seen`. With `keep_events`, each finding keeps its
+    /// event when it is at most `MAX_EVENT_BYTES` (there are at most a few per combination).
+    pub fn new(rules: &RuleSet, global: Vec<usize>, keep_events: bool) -> Option<FirstSeenTap> {
         if !any(rules) {
             return None;
         }
@@ -51,6 +54,7 @@ impl FirstSeenTap {
                 .map(|r| r.first_seen.is_some().then(|| r.clone()))
                 .collect(),
             global,
+            keep_events,
             observed: Mutex::new(Observer::default()),
         })
     }
