@@ -102,8 +102,16 @@ impl TapFile for FileObservations<'_> {
             file: origin.file.clone(),
             record: origin.record,
         };
+        let keep = self.tap.keep_events;
         self.observer.observe(global, first_seen, event, at, || {
-            render(found, event, origin)
+            let mut finding = render(found, event, origin);
+            if keep {
+                finding.event = serde_json::to_string(event)
+                    .ok()
+                    .filter(|text| text.len() <= MAX_EVENT_BYTES)
+                    .map(Arc::from);
+            }
+            finding
         });
     }
 
