@@ -397,3 +397,83 @@ fn every_format_counts_the_unchanged_files_and_report_from_keeps_the_counts() {
         merged["summary"]
     );
 }
+
+#[test]
+fn an_added_rule_reads_the_files_again_for_that_rule_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let trails = dir.path().join("trails");
+    let state = dir.path().join("state");
+    let rules = dir.path().join("rules");
+    twenty_days(&trails);
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::copy(
+        format!("{RULES}/access-key-new-address.yaml"),
+        rules.join("access-key-new-address.yaml"),
+    )
+    .unwrap();
+    let run = |rules: &Path| {
+        let output = binary()
+            .args(["scan", "--quiet", "--format", "json", "--rules"])
+            .args([arg(rules), "--state", arg(&state), arg(&trails)])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+            panic!("{}", String::from_utf8_lossy(&output.stderr));
+        });
+        report
+    };
+    let first = run(&rules);
+    assert_eq!(addresses(&first), ["203.0.113.9"]);
+
+    std::fs::write(
+        rules.join("list-buckets.yaml"),
+        "id: list-buckets\ntitle: Buckets listed\nseverity: low\n\
+         events: {eventName: ListBuckets}\ncondition: {path: $.sourceIPAddress, exists: true}\n",
+    )
+    .unwrap();
+    let second = run(&rules);
+    assert_eq!(summary(&second, "files_read"), 20);
+    assert_eq!(summary(&second, "files_unchanged"), 0);
+    // The new rule sees every event; the unchanged first_seen rule reports nothing again.
+    let ids: Vec<&str> = second["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 22, "{ids:?}");
+    assert!(ids.iter().all(|id| *id == "list-buckets"), "{ids:?}");
+    assert_eq!(
+        second["summary"]["first_seen"]["access-key-new-address"]["keys"],
+        0
+    );
+    assert_eq!(second["summary"]["rules"], 2);
+
+    let third = run(&rules);
+    assert_eq!(summary(&third, "files_read"), 0);
+    assert_eq!(summary(&third, "files_unchanged"), 20);
+}
+
+#[test]
+fn the_store_can_be_set_in_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    twenty_days(&dir.path().join("trails"));
+    let rules = std::fs::canonicalize(RULES).unwrap();
+    std::fs::write(
+        dir.path().join("trailgate.toml"),
+        format!(
+            "rules = [{:?}]\nstate = \"store\"\npaths = [\"trails\"]\nformat = \"json\"\nquiet = true\n",
+            rules.display().to_string()
+        ),
+    )
+    .unwrap();
+    let first = common::trailgate_in(dir.path(), &["scan"]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(dir.path().join("store/state.sqlite").exists());
+    let second = common::trailgate_in(dir.path(), &["scan"]);
+    let report: Value = serde_json::from_str(&second.stdout).unwrap();
+    assert_eq!(summary(&report, "files_unchanged"), 20);
+    let rescan = common::trailgate_in(dir.path(), &["scan", "--rescan"]);
+    let report: Value = serde_json::from_str(&rescan.stdout).unwrap();
+    assert_eq!(summary(&report, "files_read"), 20, "{}", rescan.stderr);
+}
