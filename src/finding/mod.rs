@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use baseline::{Baseline, BaselineEntry, BaselineState, BaselineSummary};
-pub use result::{ScanResult, Stats};
+pub use result::{FirstSeenCounts, ScanResult, Stats};
 
 use crate::rule::Severity;
 use crate::source::Origin;
