@@ -450,3 +450,38 @@ fn explain_says_how_close_each_group_came() {
         run.stdout
     );
 }
+
+#[test]
+fn a_baseline_marks_window_findings_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let first = trailgate(&[
+        "scan",
+        "-o",
+        &format!("json={}", baseline.display()),
+        TRAILS,
+    ]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let again = json(&trailgate(&[
+        "scan",
+        "--format",
+        "json",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        TRAILS,
+    ]));
+    let windows: Vec<&Value> = again["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("window").is_some())
+        .collect();
+    assert_eq!(windows.len(), 3);
+    assert!(
+        windows.iter().all(|f| f["baseline"] == "unchanged"),
+        "{windows:?}"
+    );
+    // Nothing new: the gate passes.
+    let gate = trailgate(&["scan", "--baseline", baseline.to_str().unwrap(), TRAILS]);
+    assert_eq!(gate.code, 0, "{}", gate.stdout);
+}

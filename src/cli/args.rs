@@ -194,6 +194,15 @@ pub struct ScanArgs {
     /// ones count toward --fail-on
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// A state store kept between runs (a directory, created if missing): files scanned before
+    /// with the same rules are not read again, and first_seen rules remember what earlier runs
+    /// saw. One run at a time per store
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// With --state: read every file again, even those the store says were scanned (first_seen
+    /// history is kept)
+    #[arg(long)]
+    pub rescan: bool,
     /// Exit with 1 when a finding (a new one, with --baseline) has this severity or higher; `never`
     /// never fails on findings
     #[arg(long, value_enum, default_value_t = FailOn::High)]

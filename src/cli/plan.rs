@@ -63,6 +63,10 @@ pub struct ScanPlan {
     pub inputs: Vec<String>,
     pub scope: Scope,
     pub baseline: Option<PathBuf>,
+    /// `--state`: the state store's directory.
+    pub state: Option<PathBuf>,
+    /// `--rescan`: read every file, whatever the store says.
+    pub rescan: bool,
     /// Worker threads; 0 uses every core.
     pub threads: usize,
     pub limits: ReadLimits,
@@ -120,6 +124,11 @@ pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError
         args.sarif_root.as_deref(),
     )?;
     let scope = scope(args, now)?;
+    if args.rescan && args.state.is_none() {
+        return Err(conflict(
+            "--rescan needs --state DIR (or `state` in trailgate.toml): without a store every file is read anyway".into(),
+        ));
+    }
     let mut inputs = args.paths.clone();
     if let Some(list) = &args.paths_from {
         let listed = read_paths_from(list, &inputs)
@@ -131,6 +140,8 @@ pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError
         inputs,
         scope,
         baseline: args.baseline.clone(),
+        state: args.state.clone(),
+        rescan: args.rescan,
         threads: args.threads,
         limits: ReadLimits {
             max_file_bytes: args.max_file_size,

@@ -1,6 +1,7 @@
 //! `trailgate scan`: trail files (local or S3) through the rules into reports, written while the
 //! scan runs when every report can take findings one at a time.
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -12,12 +13,16 @@ use super::{progress, Terminal};
 use crate::baseline;
 use crate::config::suppress::{State as SuppressionState, Subject, Suppressor};
 use crate::correlate::stage::{self, CorrelationTap};
-use crate::engine::{scan as scan_all, scan_streaming, ScanOptions, Tap};
+use crate::engine::{scan as scan_all, scan_streaming, RuleSet, ScanOptions, Tap, Taps};
 use crate::exit::ExitStatus;
 use crate::finding::Finding;
 use crate::finding::{Location, ScanResult};
+use crate::first_seen::stage::{self as first_seen, FirstSeenTap};
+use crate::first_seen::{History, NoHistory, Observer};
 use crate::report::{self, Context, StreamingReport};
-use crate::source::{discover, s3, Input};
+use crate::source::{discover, s3, Discovery, Input};
+use crate::state::plan::{group, plan_file, FilePlan, Group};
+use crate::state::{rule_fingerprint, Batch, Coverage, FileIdentity, StateError, Store};
 use crate::time::Timestamp;
 
 /// `trailgate scan`: plans the run from the arguments, then runs the plan.
@@ -87,6 +92,18 @@ fn scan_suppressed(
         },
         None => None,
     };
+    // The store is opened (and locked) before anything is read: a second run on it, or a store
+    // of another format, stops here with nothing done.
+    let mut store = match &plan.state {
+        None => None,
+        Some(dir) => match Store::open(dir) {
+            Ok(store) => Some(store),
+            Err(err) => {
+                writeln!(stderr, "error: {err}; nothing was scanned")?;
+                return Ok(ExitStatus::Usage);
+            }
+        },
+    };
     let destinations = &plan.output.destinations;
     let scope = &plan.scope;
     let paths = &plan.inputs;
@@ -131,9 +148,14 @@ fn scan_suppressed(
     // Findings go out while the scan runs when every report can take them that way: memory then
     // stays bounded whatever the number of findings. Not with a baseline (findings are marked new
     // or unchanged against the whole scan), nor when findings and the progress bar would share
-    // one terminal.
+    // one terminal. Not with first_seen rules either: their findings are event findings decided
+    // only once every file is read, yet they sort among the others (file, record, rule), so
+    // they are collected and sorted with the rest. Nor with a state store: files are then read
+    // in groups (by the rules each still needs), and the store is committed after the reports.
     let streaming: Option<Vec<&'static dyn StreamingReport>> = if baseline.is_none()
         && suppressor.is_empty()
+        && !first_seen::any(&rules)
+        && store.is_none()
         && !(display.is_some()
             && terminal.stdout_is_tty
             && destinations.iter().any(|d| d.path.is_none()))
@@ -242,26 +264,241 @@ fn scan_suppressed(
         return finish_reports(&result, &plan.output, all_written, stderr);
     }
 
-    let mut result = scan_all(&rules, discovery, &options);
+    let mut batch = match store.as_mut().map(Store::batch).transpose() {
+        Ok(batch) => batch,
+        Err(err) => {
+            writeln!(stderr, "error: {err}; nothing was scanned")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let scanned = scan_collected(
+        &rules,
+        discovery,
+        &options,
+        correlations.as_ref(),
+        batch.as_mut(),
+        plan.rescan,
+    );
     if let Some(display) = display {
         display.finish();
     }
-    if let Some(tap) = &correlations {
-        let windows = stage::finish(&rules, tap, &mut result);
-        result.findings.extend(windows);
-    }
+    let (mut result, marks) = match scanned {
+        Ok(scanned) => scanned,
+        Err(err) => {
+            writeln!(stderr, "error: {err}; no report was written")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
     suppress(&mut result, suppressor);
     if let Some(baseline) = &baseline {
         baseline::compare(&mut result, baseline);
     }
-    write_reports(
+    let status = write_reports(
         &plan.output,
         &result,
         &rules,
         paths,
         (stdout, stderr),
         terminal,
-    )
+    )?;
+    let Some(mut batch) = batch else {
+        return Ok(status);
+    };
+    // Committed only once the reports are out: a run that dies before this point leaves the
+    // store as it was, so the next run reads the same files and reports what this one did.
+    if status == ExitStatus::ReportFailed {
+        writeln!(
+            stderr,
+            "warning: state store {}: not updated, since a report could not be written; the next \
+             run reads these files again",
+            plan.state
+                .as_deref()
+                .unwrap_or(std::path::Path::new("?"))
+                .display()
+        )?;
+        return Ok(status);
+    }
+    let committed = marks
+        .iter()
+        .try_for_each(|(file, rules)| batch.mark_file(file, rules))
+        .and_then(|()| batch.commit(result.stats.files_read, result.stats.files_unchanged));
+    if let Err(err) = committed {
+        writeln!(
+            stderr,
+            "error: {err}; the reports were written but the store was not updated: the next run \
+             reads these files again"
+        )?;
+        return Ok(ExitStatus::ReportFailed);
+    }
+    Ok(status)
+}
+
+/// A file read in full by this run and the rules (fingerprints) it was read for: recorded in
+/// the store when the run commits.
+type Mark = (FileIdentity, Vec<[u8; 16]>);
+
+/// The collected scan: with a store (`batch`), files the store says were scanned with every
+/// rule are skipped and the others read for the rules they still need (`state::plan`), a group
+/// of files per set of rules; then the correlation and first-seen stages. Returns the sorted
+/// result and the files to mark in the store.
+fn scan_collected(
+    rules: &RuleSet,
+    discovery: Discovery,
+    options: &ScanOptions,
+    correlations: Option<&Arc<CorrelationTap>>,
+    batch: Option<&mut Batch<'_>>,
+    rescan: bool,
+) -> Result<(ScanResult, Vec<Mark>), StateError> {
+    let started = std::time::Instant::now();
+    let all: Vec<usize> = (0..rules.rules().len()).collect();
+    let fingerprints: Vec<[u8; 16]> = rules.rules().iter().map(rule_fingerprint).collect();
+    let Discovery {
+        files,
+        skipped,
+        errors,
+        ignored,
+    } = discovery;
+    let names: Vec<Arc<str>> = files.iter().map(|f| f.name.clone()).collect();
+    let mut identities = Vec::with_capacity(files.len());
+    let mut plans = Vec::with_capacity(files.len());
+    for file in &files {
+        // Only local files are remembered: S3 listings do not yet carry the ETag the identity
+        // of an object needs, so objects are read every run.
+        let identity = match (&batch, &file.path) {
+            (Some(_), Some(path)) => FileIdentity::local(path).ok(),
+            _ => None,
+        };
+        let plan = match (&batch, &identity) {
+            (Some(batch), Some(identity)) => {
+                plan_file(&batch.file_status(identity)?, &fingerprints, rescan)
+            }
+            _ => FilePlan::Read(all.clone()),
+        };
+        identities.push(identity);
+        plans.push(plan);
+    }
+    let (mut groups, unchanged) = group(&plans);
+    if groups.is_empty() {
+        // Nothing to read: one empty scan still gives the discovery's errors and counts.
+        groups.push(Group {
+            rules: all.clone(),
+            files: Vec::new(),
+        });
+    }
+    let mut files: Vec<Option<_>> = files.into_iter().map(Some).collect();
+    let mut rest = Some(Discovery {
+        files: Vec::new(),
+        skipped,
+        errors,
+        ignored,
+    });
+    let mut result = ScanResult::default();
+    let mut observer = Observer::default();
+    let mut scanned: BTreeMap<usize, Coverage> = BTreeMap::new();
+    let mut marks = Vec::new();
+    for group in groups {
+        let mut discovery = rest.take().unwrap_or_default();
+        discovery.files = group
+            .files
+            .iter()
+            .filter_map(|&i| files[i].take())
+            .collect();
+        let whole = group.rules.len() == all.len();
+        let part_rules;
+        let set = if whole {
+            rules
+        } else {
+            part_rules = part(rules, &group.rules);
+            &part_rules
+        };
+        let first_seen_tap =
+            FirstSeenTap::new(set, group.rules.clone(), options.keep_events).map(Arc::new);
+        let mut taps: Vec<Arc<dyn Tap>> = Vec::new();
+        // Correlations run over the files read for every rule (they keep no state between runs).
+        if let Some(tap) = correlations.filter(|_| whole) {
+            taps.push(tap.clone());
+        }
+        if let Some(tap) = &first_seen_tap {
+            taps.push(tap.clone());
+        }
+        let options = ScanOptions {
+            tap: match taps.len() {
+                0 | 1 => taps.pop(),
+                _ => Some(Arc::new(Taps(taps))),
+            },
+            ..options.clone()
+        };
+        let mut part_result = scan_all(set, discovery, &options);
+        if let Some(tap) = correlations.filter(|_| whole) {
+            let windows = stage::finish(rules, tap, &mut part_result);
+            part_result.findings.extend(windows);
+        }
+        if let Some(tap) = &first_seen_tap {
+            observer.merge(tap.take());
+        }
+        if let Some(span) = first_seen::scanned(&part_result) {
+            for &rule in &group.rules {
+                scanned
+                    .entry(rule)
+                    .and_modify(|c| *c = c.join(span))
+                    .or_insert(span);
+            }
+        }
+        // A file that could not be read, or was skipped while reading, is not remembered: the
+        // next run tries it again.
+        let unread: HashSet<&str> = part_result
+            .errors
+            .iter()
+            .filter(|e| !e.is_record_error())
+            .map(|e| &*e.file)
+            .chain(part_result.skipped.iter().map(|s| &*s.file))
+            .collect();
+        let read_for: Vec<[u8; 16]> = group.rules.iter().map(|&r| fingerprints[r]).collect();
+        for &i in &group.files {
+            if let Some(identity) = &identities[i] {
+                if !unread.contains(&*names[i]) {
+                    marks.push((identity.clone(), read_for.clone()));
+                }
+            }
+        }
+        result.findings.append(&mut part_result.findings);
+        result.errors.append(&mut part_result.errors);
+        result.skipped.append(&mut part_result.skipped);
+        result.signals.append(&mut part_result.signals);
+        result.scope = part_result.scope;
+        result.stats.merge(part_result.stats);
+    }
+    if first_seen::any(rules) {
+        let mut none = NoHistory;
+        let history: &mut dyn History = match batch {
+            Some(batch) => batch,
+            None => &mut none,
+        };
+        let found = first_seen::finish(rules, observer, &scanned, history, &mut result)?;
+        result.findings.extend(found);
+    }
+    let stats = &mut result.stats;
+    stats.rules = rules.rules().len();
+    // Every loaded rule is listed, read for or not.
+    for rule in rules.rules() {
+        stats.rule_events.entry(rule.id.clone()).or_default();
+    }
+    stats.files_unchanged = unchanged.len();
+    stats.duration = started.elapsed();
+    result.sort();
+    Ok((result, marks))
+}
+
+/// The rules at `which` (indexes into `rules`) as a rule set of their own, for files read only
+/// for them; helper rules stay silent.
+fn part(rules: &RuleSet, which: &[usize]) -> RuleSet {
+    let picked = which.iter().map(|&i| rules.rules()[i].clone()).collect();
+    let silent = which
+        .iter()
+        .filter(|&&i| !rules.reports(i))
+        .map(|&i| rules.rules()[i].id.clone())
+        .collect();
+    RuleSet::with_correlations(picked, Vec::new(), silent)
 }
 
 /// Moves the findings the configuration's suppressions match out of the result's findings

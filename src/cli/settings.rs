@@ -273,6 +273,14 @@ pub(super) fn overlay(
         args.baseline = Some(resolve(path));
     }
     overlay.record("baseline", "baseline", json!(args.baseline));
+    if let Some(path) = overlay.take("state", "state", file.and_then(|f| f.state.as_ref())) {
+        args.state = Some(resolve(path));
+    }
+    overlay.record("state", "state", json!(args.state));
+    if let Some(flag) = overlay.take("rescan", "rescan", file.and_then(|f| f.rescan.as_ref())) {
+        args.rescan = *flag;
+    }
+    overlay.record("rescan", "rescan", json!(args.rescan));
     if let Some(fail_on) = overlay.take("fail-on", "fail_on", file.and_then(|f| f.fail_on.as_ref()))
     {
         args.fail_on = fail_on_arg(*fail_on);
@@ -413,6 +421,8 @@ fn file_span(config: &Config, key: &str) -> Option<std::ops::Range<usize>> {
         "output" => span(&f.output),
         "sarif-root" => span(&f.sarif_root),
         "baseline" => span(&f.baseline),
+        "state" => span(&f.state),
+        "rescan" => span(&f.rescan),
         "fail-on" => span(&f.fail_on),
         "fail-on-expired" => span(&f.fail_on_expired),
         "color" => span(&f.color),

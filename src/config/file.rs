@@ -80,6 +80,13 @@ pub struct ConfigFile {
     /// An earlier JSON, JSON Lines or SARIF report: only new findings count (`--baseline`).
     #[schemars(with = "Option<String>")]
     pub baseline: Option<Spanned<String>>,
+    /// A state store kept between runs, a directory (`--state`): files scanned before with the
+    /// same rules are not read again; first_seen rules remember earlier runs.
+    #[schemars(with = "Option<String>")]
+    pub state: Option<Spanned<String>>,
+    /// Read every file again even with a state store (`--rescan`).
+    #[schemars(with = "Option<bool>")]
+    pub rescan: Option<Spanned<bool>>,
     /// Exit with 1 when a finding has this severity or higher; `never` never fails on findings
     /// (`--fail-on`). Default `high`.
     #[schemars(with = "Option<FailOnName>")]

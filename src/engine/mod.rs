@@ -24,7 +24,7 @@ pub mod trace;
 pub use render::render;
 pub use rule_set::{call_failed, outcome_selected, EventResult, RuleSet};
 pub use scan::{scan, scan_streaming, Progress, ScanOptions};
-pub use tap::{Tap, TapFile};
+pub use tap::{Tap, TapFile, Taps};
 
 #[cfg(doc)]
 use crate::finding::Match;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use baseline::{Baseline, BaselineEntry, BaselineState, BaselineSummary};
-pub use result::{ScanResult, Stats};
+pub use result::{FirstSeenCounts, ScanResult, Stats};
 pub mod suppression;
 pub use suppression::{SuppressedFinding, SuppressionOutcome, SuppressionState};
 

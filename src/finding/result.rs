@@ -54,6 +54,35 @@ pub struct Stats {
     /// Correlation id -> reason -> matches of the rules it counts that could not be placed in
     /// a window (`no eventTime`, `no sourceIPAddress`): reported, never dropped silently.
     pub correlation_dropped: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Files not read because the state store (`--state`) says they were scanned before, at
+    /// their current version, with every rule of this run.
+    pub files_unchanged: usize,
+    /// `first_seen` rule id -> what its first-seen stage decided.
+    pub first_seen: BTreeMap<String, FirstSeenCounts>,
+}
+
+/// What the first-seen stage decided for one rule in one run (`crate::first_seen`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FirstSeenCounts {
+    /// Distinct combinations of the rule's fields this run saw.
+    pub keys: u64,
+    /// New combinations reported (one finding each).
+    pub new: u64,
+    /// New combinations not judged: the history did not yet cover a whole window before them.
+    pub learning: u64,
+    /// Matches without a value for some field, or without a usable `eventTime`.
+    pub no_key: u64,
+    pub no_time: u64,
+}
+
+impl FirstSeenCounts {
+    fn add(&mut self, other: FirstSeenCounts) {
+        self.keys += other.keys;
+        self.new += other.new;
+        self.learning += other.learning;
+        self.no_key += other.no_key;
+        self.no_time += other.no_time;
+    }
 }
 
 impl Stats {
@@ -97,6 +126,11 @@ impl Stats {
             for (reason, n) in reasons {
                 *mine.entry(reason).or_default() += n;
             }
+        }
+        self.files_unchanged += other.files_unchanged;
+        // Shards judge their own combinations; keys seen by two shards count in both.
+        for (id, counts) in other.first_seen {
+            self.first_seen.entry(id).or_default().add(counts);
         }
     }
 }

@@ -17,6 +17,7 @@
 //! two times, the first event's file and record, and that event's payload); see `spans.rs`.
 
 mod spans;
+pub mod stage;
 
 use std::collections::{BTreeMap, HashMap};
 

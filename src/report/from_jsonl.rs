@@ -182,6 +182,12 @@ fn add_summary(
         events_read: summary.events + more.out_of_scope + more.undated,
         suppressed: summary.suppressed.into_owned(),
         correlation_dropped: summary.correlation_dropped.into_owned(),
+        files_unchanged: summary.files_unchanged,
+        first_seen: summary
+            .first_seen
+            .into_iter()
+            .map(|(id, counts)| (id, counts.into()))
+            .collect(),
         bytes: more.bytes,
         out_of_scope: more.out_of_scope,
         undated: more.undated,

@@ -222,6 +222,15 @@ fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>) {
         result.skipped.len(),
         &super::skipped_reasons(result),
     );
+    if stats.files_unchanged > 0 {
+        fact(
+            page,
+            "Files unchanged",
+            "files_unchanged",
+            stats.files_unchanged,
+            "scanned by an earlier run (--state): not read",
+        );
+    }
     if stats.ignored > 0 {
         fact(
             page,

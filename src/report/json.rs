@@ -61,7 +61,13 @@ pub(super) fn summary(result: &ScanResult) -> wire::Summary<'_> {
         files_ignored: stats.ignored,
         files_read: stats.files_read,
         files_skipped: result.skipped.len(),
+        files_unchanged: stats.files_unchanged,
         findings: result.finding_count(),
+        first_seen: stats
+            .first_seen
+            .iter()
+            .map(|(id, counts)| (id.clone(), counts.into()))
+            .collect(),
         findings_by_severity: counts_by_severity(result)
             .into_iter()
             .map(|(s, n)| (Cow::Borrowed(s.as_str()), n))
@@ -96,7 +102,7 @@ pub(super) fn summary(result: &ScanResult) -> wire::Summary<'_> {
 /// records_failed`, and `events_read = events + out_of_scope + undated`.
 pub(super) fn accounting(result: &ScanResult) -> Vec<(&'static str, usize)> {
     let stats = &result.stats;
-    vec![
+    let mut counts = vec![
         ("files_read", stats.files_read),
         ("files_skipped", result.skipped.len()),
         ("files_failed", stats.files_failed),
@@ -106,7 +112,12 @@ pub(super) fn accounting(result: &ScanResult) -> Vec<(&'static str, usize)> {
         ("events", stats.events),
         ("out_of_scope", stats.out_of_scope),
         ("undated", stats.undated),
-    ]
+    ];
+    // Only with a state store that skipped files, so that other reports keep their shape.
+    if stats.files_unchanged > 0 {
+        counts.insert(2, ("files_unchanged", stats.files_unchanged));
+    }
+    counts
 }
 
 /// A finding as written, straight from the `Finding` (no intermediate tree: reports of

@@ -102,6 +102,13 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
             super::skipped_reasons(result)
         );
     }
+    if stats.files_unchanged > 0 {
+        let _ = write!(
+            files,
+            ", {} unchanged since an earlier run (--state)",
+            stats.files_unchanged
+        );
+    }
     if stats.ignored > 0 {
         let _ = write!(files, ", {} ignored (not trail file names)", stats.ignored);
     }

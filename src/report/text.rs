@@ -299,6 +299,12 @@ fn write_summary(
             super::skipped_reasons(result)
         ));
     }
+    if stats.files_unchanged > 0 {
+        notes.push(format!(
+            "skipped {} unchanged since an earlier run (--state)",
+            plural(stats.files_unchanged, "file", "files")
+        ));
+    }
     if stats.ignored > 0 {
         notes.push(format!(
             "ignored {} without a trail file name",
@@ -314,6 +320,28 @@ fn write_summary(
     }
     if !notes.is_empty() {
         writeln!(out, "  {}", notes.join("; "))?;
+    }
+    for (id, counts) in &stats.first_seen {
+        let mut line = format!(
+            "  first seen {}: {} new of {} this run",
+            control(id),
+            counts.new,
+            plural(counts.keys as usize, "combination", "combinations"),
+        );
+        if counts.learning > 0 {
+            line.push_str(&format!(
+                "; learning: {} not judged (the history does not yet cover a whole window before them)",
+                counts.learning
+            ));
+        }
+        let incomplete = counts.no_key + counts.no_time;
+        if incomplete > 0 {
+            line.push_str(&format!(
+                "; {} without every field or an eventTime",
+                plural(incomplete as usize, "match", "matches")
+            ));
+        }
+        writeln!(out, "{line}")?;
     }
     for (id, reasons) in &stats.correlation_dropped {
         let reasons: Vec<String> = reasons

@@ -556,8 +556,15 @@ pub struct Summary<'a> {
     pub files_ignored: usize,
     pub files_read: usize,
     pub files_skipped: usize,
+    /// Files not read because the state store says they were scanned before (`--state`); only
+    /// when some were, so that reports without a store keep their old shape.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub files_unchanged: usize,
     pub findings: usize,
     pub findings_by_severity: BTreeMap<Cow<'a, str>, usize>,
+    /// `first_seen` rule id -> what the first-seen stage decided; only when such rules ran.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub first_seen: BTreeMap<String, FirstSeenOut>,
     pub records_failed: usize,
     pub rules: usize,
     /// Only with scope filters, so that reports without them keep exactly their old shape.
@@ -576,6 +583,49 @@ pub struct Summary<'a> {
     pub kind: Option<Kind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One `first_seen` rule's counts in the summary (`finding::FirstSeenCounts`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstSeenOut {
+    /// Distinct combinations seen this run.
+    pub keys: u64,
+    /// New combinations reported.
+    pub new: u64,
+    /// New combinations not judged while the history did not cover a whole window.
+    pub learning: u64,
+    #[serde(default)]
+    pub no_key: u64,
+    #[serde(default)]
+    pub no_time: u64,
+}
+
+impl From<&crate::finding::FirstSeenCounts> for FirstSeenOut {
+    fn from(c: &crate::finding::FirstSeenCounts) -> Self {
+        FirstSeenOut {
+            keys: c.keys,
+            new: c.new,
+            learning: c.learning,
+            no_key: c.no_key,
+            no_time: c.no_time,
+        }
+    }
+}
+
+impl From<FirstSeenOut> for crate::finding::FirstSeenCounts {
+    fn from(c: FirstSeenOut) -> Self {
+        crate::finding::FirstSeenCounts {
+            keys: c.keys,
+            new: c.new,
+            learning: c.learning,
+            no_key: c.no_key,
+            no_time: c.no_time,
+        }
+    }
 }
 
 #[allow(clippy::ptr_arg)] // serde's `skip_serializing_if` passes the field as it is

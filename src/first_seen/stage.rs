@@ -1,0 +1,188 @@
+//! The first-seen stage of a scan: a [`FirstSeenTap`] takes the matches of the `first_seen`
+//! rules while the engine scans (one [`Observer`] per file, merged when the file is done), and
+//! [`finish`] judges them once every file is read, against the store's history or none.
+//!
+//! The candidate finding is rendered in the worker, while the event is at hand, and only for a
+//! match that starts a new span so far (at most one per key and episode in a file), so nothing
+//! needs the event after the scan.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+
+use super::{judge, EventRef, History, Judged, Observer};
+use crate::engine::{render, RuleSet, Tap, TapFile};
+use crate::finding::{Finding, FirstSeenCounts, ScanResult, MAX_EVENT_BYTES};
+use crate::rule::Rule;
+use crate::source::Origin;
+use crate::state::{rule_fingerprint, Coverage, StateError};
+
+/// Whether any rule of the set has `first_seen`.
+pub fn any(rules: &RuleSet) -> bool {
+    rules.rules().iter().any(|r| r.first_seen.is_some())
+}
+
+/// The engine's tap for first_seen rules: their matches go to the stage, never straight into
+/// findings.
+#[derive(Debug)]
+pub struct FirstSeenTap {
+    /// Per rule index of the rule set scanned: a copy of the rule when it has `first_seen`
+    /// (the tap outlives the borrow of the rule set: `ScanOptions` holds it in an `Arc`).
+    rules: Vec<Option<Rule>>,
+    /// Per rule index of the rule set scanned: its index in the run's whole rule set. A scan
+    /// with `--state` may read some files for part of the rules only, with a smaller rule set;
+    /// observations are kept under the whole set's indexes so that every part merges.
+    global: Vec<usize>,
+    /// Keep each finding's event, for reports that show it (`ScanOptions::keep_events`).
+    keep_events: bool,
+    observed: Mutex<Observer<Finding>>,
+}
+
+impl FirstSeenTap {
+    /// The tap for the first_seen rules of `rules`, whose rule `i` is rule `global[i]` of the
+    /// run; `None` when no rule has `first_seen`. With `keep_events`, each finding keeps its
+    /// event when it is at most `MAX_EVENT_BYTES` (there are at most a few per combination).
+    pub fn new(rules: &RuleSet, global: Vec<usize>, keep_events: bool) -> Option<FirstSeenTap> {
+        if !any(rules) {
+            return None;
+        }
+        Some(FirstSeenTap {
+            rules: rules
+                .rules()
+                .iter()
+                .map(|r| r.first_seen.is_some().then(|| r.clone()))
+                .collect(),
+            global,
+            keep_events,
+            observed: Mutex::new(Observer::default()),
+        })
+    }
+
+    /// Everything observed so far (the scan is over), leaving the tap empty.
+    pub fn take(&self) -> Observer<Finding> {
+        std::mem::take(&mut *self.observed.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Tap for FirstSeenTap {
+    fn wants(&self, rule: usize) -> bool {
+        self.rules.get(rule).is_some_and(Option::is_some)
+    }
+
+    fn reports(&self, rule: usize) -> bool {
+        // A first_seen rule's findings come from the stage only.
+        !self.wants(rule)
+    }
+
+    fn file(&self) -> Box<dyn TapFile + '_> {
+        Box::new(FileObservations {
+            tap: self,
+            observer: Observer::default(),
+        })
+    }
+}
+
+/// One file's observations, merged into the tap when the file is done.
+struct FileObservations<'a> {
+    tap: &'a FirstSeenTap,
+    observer: Observer<Finding>,
+}
+
+impl TapFile for FileObservations<'_> {
+    fn observe(&mut self, rule: usize, event: &Value, origin: &Origin) {
+        let Some(Some(found)) = self.tap.rules.get(rule) else {
+            return;
+        };
+        let Some(first_seen) = &found.first_seen else {
+            return;
+        };
+        let global = self.tap.global.get(rule).copied().unwrap_or(rule);
+        let at = EventRef {
+            file: origin.file.clone(),
+            record: origin.record,
+        };
+        let keep = self.tap.keep_events;
+        self.observer.observe(global, first_seen, event, at, || {
+            let mut finding = render(found, event, origin);
+            if keep {
+                finding.event = serde_json::to_string(event)
+                    .ok()
+                    .filter(|text| text.len() <= MAX_EVENT_BYTES)
+                    .map(Arc::from);
+            }
+            finding
+        });
+    }
+
+    fn finish(self: Box<Self>) {
+        let FileObservations { tap, observer } = *self;
+        tap.observed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .merge(observer);
+    }
+}
+
+/// The `eventTime` span of a scan's evaluated events (`Stats::first_event`, `last_event`): what
+/// the rules it ran with covered.
+pub fn scanned(result: &ScanResult) -> Option<Coverage> {
+    let (first, last) = (result.stats.first_event?, result.stats.last_event?);
+    Some(Coverage {
+        from: first.secs,
+        latest: last.secs,
+    })
+}
+
+/// Ends the first-seen stage: judges `observer` against `history` for every first_seen rule of
+/// `rules` (`scanned`: rule index -> the eventTime span this run scanned with it), writes the
+/// run's observations into `history`, counts the findings and each rule's summary into the
+/// result's statistics, and returns the findings in report order.
+pub fn finish(
+    rules: &RuleSet,
+    observer: Observer<Finding>,
+    scanned: &BTreeMap<usize, Coverage>,
+    history: &mut dyn History,
+    result: &mut ScanResult,
+) -> Result<Vec<Finding>, StateError> {
+    let judged: Vec<Judged<'_>> = rules
+        .rules()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, rule)| {
+            let first_seen = rule.first_seen.as_ref()?;
+            Some(Judged {
+                rule: i,
+                rule_id: &rule.id,
+                fingerprint: rule_fingerprint(rule),
+                history: first_seen.history,
+                scanned: scanned.get(&i).copied(),
+            })
+        })
+        .collect();
+    let (mut findings, summaries) = judge(observer, &judged, history)?;
+    // A first_seen rule that only feeds a correlation gives no findings of its own.
+    findings.retain(|f| rules.reports_id(&f.rule_id));
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let stats = &mut result.stats;
+    for finding in &findings {
+        stats.findings += 1;
+        *stats
+            .findings_by_severity
+            .entry(finding.severity)
+            .or_default() += 1;
+    }
+    for summary in summaries {
+        stats.first_seen.insert(
+            summary.rule_id,
+            FirstSeenCounts {
+                keys: summary.keys,
+                new: summary.new,
+                learning: summary.learning,
+                no_key: summary.no_key,
+                no_time: summary.no_time,
+            },
+        );
+    }
+    Ok(findings)
+}
