@@ -340,8 +340,11 @@ fn rules_list_filters() {
         .all(|r| r["compliance"]["cis-aws-foundations-v5.0.0"].is_array()));
     let critical = trailgate(&["rules", "list", "--severity", "critical", "--tag", "root"]);
     assert_eq!(
-        critical.stdout,
-        "critical aws-root-access-key-created  Access key created for the root user\n1 rule\n"
+        critical.stdout.lines().take(2).collect::<Vec<_>>(),
+        [
+            "critical aws-root-access-key-created  Access key created for the root user",
+            "1 rule, 1 of them in the default set"
+        ]
     );
     let securityhub = trailgate(&[
         "rules",
@@ -352,7 +355,9 @@ fn rules_list_filters() {
         "aws/cis",
     ]);
     assert!(
-        securityhub.stdout.ends_with("14 rules\n"),
+        securityhub
+            .stdout
+            .contains("\n14 rules, 14 of them in the default set\n"),
         "{}",
         securityhub.stdout
     );
@@ -381,9 +386,35 @@ fn rules_list_and_validate() {
         .filter(|r| r["kind"] == "correlation")
         .count();
     assert!(correlations >= 9, "{correlations}");
-    assert!(list
+    // Which are in the default set: every rule and correlation but the informational ones.
+    let default = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            assert_eq!(r["default"], r["severity"] != "info", "{r}");
+            r["default"] == true
+        })
+        .count();
+    assert!(
+        list.stdout.contains(&format!(
+            "\n{count} rules, {correlations} correlations, {default} of them in the default set\nthe default set: with no --rules"
+        )),
+        "{}",
+        list.stdout
+    );
+    let marked: Vec<&str> = list
         .stdout
-        .ends_with(&format!("{count} rules, {correlations} correlations\n")));
+        .lines()
+        .filter(|l| l.ends_with("  (not in the default set)"))
+        .collect();
+    assert_eq!(
+        marked.len(),
+        count + correlations - default,
+        "{}",
+        list.stdout
+    );
+    assert!(marked.iter().all(|l| l.starts_with("info ")), "{marked:?}");
     assert_eq!(rules.as_array().unwrap().len(), count + correlations);
     for pack in ["aws/activity", "aws/autoscaling", "aws/cis", "aws/threats"] {
         assert!(

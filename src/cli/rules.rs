@@ -93,30 +93,49 @@ pub(super) fn run_list(
         }
         CatalogFormat::Text => {
             let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let outside = |inside: bool| {
+                if inside {
+                    ""
+                } else {
+                    "  (not in the default set)"
+                }
+            };
             for rule in rules.rules() {
                 writeln!(
                     stdout,
-                    "{:<8} {:<width$}  {}",
+                    "{:<8} {:<width$}  {}{}",
                     rule.severity.as_str(),
                     rule.id,
-                    rule.title
+                    rule.title,
+                    outside(rule::recommended::includes(rule))
                 )?;
             }
             for c in rules.correlations() {
                 writeln!(
                     stdout,
-                    "{:<8} {:<width$}  {} (correlation: {})",
+                    "{:<8} {:<width$}  {} (correlation: {}){}",
                     c.severity.as_str(),
                     c.id,
                     c.title,
-                    c.summary()
+                    c.summary(),
+                    outside(rule::recommended::includes_correlation(c))
                 )?;
             }
             let n = rules.rules().len();
             let m = rules.correlations().len();
+            let default = rules
+                .rules()
+                .iter()
+                .filter(|r| rule::recommended::includes(r))
+                .count()
+                + rules
+                    .correlations()
+                    .iter()
+                    .filter(|c| rule::recommended::includes_correlation(c))
+                    .count();
             writeln!(
                 stdout,
-                "{n} {}{}",
+                "{n} {}{}, {default} of them in the default set",
                 if n == 1 { "rule" } else { "rules" },
                 match m {
                     0 => String::new(),
@@ -124,6 +143,7 @@ pub(super) fn run_list(
                     m => format!(", {m} correlations"),
                 }
             )?;
+            writeln!(stdout, "the default set: {}", rule::recommended::WHY)?;
         }
         CatalogFormat::Json => {
             let correlations = rules.correlations().iter().map(|c| {
@@ -134,6 +154,7 @@ pub(super) fn run_list(
                     "severity": c.severity.as_str(),
                     "pack": c.pack,
                     "file": c.file,
+                    "default": rule::recommended::includes_correlation(c),
                     "correlation": {
                         "type": c.kind.key(),
                         "rules": c.inputs.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
@@ -160,6 +181,7 @@ pub(super) fn run_list(
                         "severity": r.severity.as_str(),
                         "pack": r.pack,
                         "file": r.file,
+                        "default": rule::recommended::includes(r),
                         "event_sources": r.selector.sources,
                         "event_names": r.selector.names,
                         "compliance": r.compliance,
