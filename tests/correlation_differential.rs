@@ -279,7 +279,9 @@ fn engine(scenario: &Scenario, order: &[usize], shards: usize) -> Value {
                 if input.chained || !rules.contains(&input.id) {
                     continue;
                 }
-                if let Ok(signal) = extract::signal(correlation, q, event, file, *record) {
+                if let Ok(signal) =
+                    extract::signal(correlation, q, event, &file.as_str().into(), *record)
+                {
                     part.entry(correlation.id.clone())
                         .or_default()
                         .add(signal, correlation.inputs.len());

@@ -35,6 +35,7 @@ pub fn rule_matches(rule: &Rule, event: &Value) -> bool {
 pub fn signals(loaded: &Loaded, events: &[Value], file: &str) -> BTreeMap<String, SignalTable> {
     let routes = Routes::new(&loaded.correlations);
     let mut collector = Collector::default();
+    let file: std::sync::Arc<str> = file.into();
     for (record, event) in events.iter().enumerate() {
         for rule in loaded.rules.iter().filter(|r| routes.feeds(&r.id)) {
             if rule_matches(rule, event) {
@@ -43,7 +44,7 @@ pub fn signals(loaded: &Loaded, events: &[Value], file: &str) -> BTreeMap<String
                     &routes,
                     &rule.id,
                     event,
-                    file,
+                    &file,
                     record as u64,
                 );
             }

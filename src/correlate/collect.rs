@@ -71,7 +71,7 @@ impl Collector {
         routes: &Routes,
         rule_id: &str,
         event: &Value,
-        file: &str,
+        file: &std::sync::Arc<str>,
         record: u64,
     ) {
         let Some(targets) = routes.by_rule.get(rule_id) else {
@@ -146,14 +146,14 @@ impl Collector {
     /// The state as records, in (correlation, group, second) order.
     pub fn records(&self) -> impl Iterator<Item = SignalRecord> + '_ {
         self.tables.iter().flat_map(|(id, table)| {
-            table.groups.iter().flat_map(move |(group, timeline)| {
-                timeline.iter().map(move |(second, bucket)| SignalRecord {
+            table
+                .entries()
+                .map(move |(group, second, bucket)| SignalRecord {
                     correlation: id.clone(),
-                    group: group.clone(),
-                    second: *second,
+                    group: group.to_vec(),
+                    second,
                     bucket: bucket.clone(),
                 })
-            })
         })
     }
 
@@ -161,15 +161,13 @@ impl Collector {
     pub fn into_records(self) -> Vec<SignalRecord> {
         let mut out = Vec::new();
         for (correlation, table) in self.tables {
-            for (group, timeline) in table.groups {
-                for (second, bucket) in timeline {
-                    out.push(SignalRecord {
-                        correlation: correlation.clone(),
-                        group: group.clone(),
-                        second,
-                        bucket,
-                    });
-                }
+            for (group, second, bucket) in table.into_entries() {
+                out.push(SignalRecord {
+                    correlation: correlation.clone(),
+                    group,
+                    second,
+                    bucket,
+                });
             }
         }
         out
@@ -180,15 +178,9 @@ impl Collector {
         if self.over_limit.contains(&record.correlation) {
             return;
         }
-        let mut table = SignalTable::default();
-        table
-            .groups
-            .entry(record.group)
-            .or_default()
-            .insert(record.second, record.bucket);
         let id = record.correlation;
         let mine = self.tables.entry(id.clone()).or_default();
-        mine.merge(table);
+        mine.add_bucket(record.group, record.second, record.bucket);
         if mine.buckets() > MAX_BUCKETS {
             self.overflow(&id);
         }
@@ -250,8 +242,8 @@ mod tests {
         let mut whole = Collector::default();
         let mut shards = [Collector::default(), Collector::default()];
         for (i, e) in events.iter().enumerate() {
-            whole.observe(&correlations, &routes, "r", e, "f", i as u64);
-            shards[i % 2].observe(&correlations, &routes, "r", e, "f", i as u64);
+            whole.observe(&correlations, &routes, "r", e, &"f".into(), i as u64);
+            shards[i % 2].observe(&correlations, &routes, "r", e, &"f".into(), i as u64);
         }
         assert_eq!(whole.dropped["c"]["no eventTime"], 1);
         assert_eq!(whole.dropped["c"]["no sourceIPAddress"], 1);
@@ -278,8 +270,8 @@ mod tests {
         let mut halves = [Collector::default(), Collector::default()];
         for second in 0..=MAX_BUCKETS {
             let e = event(second);
-            whole.observe(&correlations, &routes, "r", &e, "f", second as u64);
-            halves[second % 2].observe(&correlations, &routes, "r", &e, "f", second as u64);
+            whole.observe(&correlations, &routes, "r", &e, &"f".into(), second as u64);
+            halves[second % 2].observe(&correlations, &routes, "r", &e, &"f".into(), second as u64);
         }
         assert!(whole.over_limit.contains("c") && whole.tables.is_empty());
         assert_eq!(whole.dropped["c"][&over_limit_reason()], 1);

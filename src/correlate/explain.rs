@@ -94,13 +94,13 @@ pub fn explain(
             .zip(values.iter().cloned())
             .collect()
     };
-    for (values, timeline) in &table.groups {
+    for (values, timeline) in table.groups() {
         groups.insert(
-            values.clone(),
+            values.to_vec(),
             GroupExplanation {
                 group: name(values),
                 signals: timeline.values().map(|b| b.total()).sum(),
-                peak: window::peak(&spec, timeline),
+                peak: window::peak(&spec, &timeline),
                 fired: Vec::new(),
             },
         );

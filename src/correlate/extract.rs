@@ -44,7 +44,7 @@ pub fn signal(
     correlation: &Correlation,
     q: usize,
     event: &Value,
-    file: &str,
+    file: &std::sync::Arc<str>,
     record: u64,
 ) -> Result<Signal, Dropped> {
     let time = event_second(event).ok_or(Dropped::NoTime)?;
@@ -71,7 +71,7 @@ pub fn signal(
         members: vec![Member {
             time,
             rule: correlation.inputs[q].id.clone(),
-            file: file.to_string(),
+            file: file.clone(),
             record,
             event_id: event
                 .get("eventID")

@@ -104,7 +104,7 @@ pub fn evaluate_with_tables(
         }
         let spec = window_spec(correlation);
         episodes[i] = table
-            .groups
+            .groups()
             .iter()
             .flat_map(|(group, timeline)| window::episodes(&spec, group, timeline))
             .collect();

@@ -251,7 +251,7 @@ pub fn finding(correlation: &Correlation, episode: &Episode) -> Finding {
                 .map(|m| Member {
                     event_id: (!m.event_id.is_empty()).then(|| m.event_id.clone()),
                     event_time: time(m.time),
-                    file: Some(m.file.clone()),
+                    file: Some(m.file.to_string()),
                     record: Some(m.record as usize),
                     rule: Some(m.rule.clone()),
                 })

@@ -23,25 +23,21 @@ pub struct Signal {
     pub members: Vec<Member>,
 }
 
-/// A group's buckets by second.
-pub type Timeline = BTreeMap<Second, Bucket>;
+/// A group's buckets by second, borrowed from its table for one evaluation.
+pub type Timeline<'a> = BTreeMap<Second, &'a Bucket>;
 
-/// The signals of one correlation: group values -> second -> bucket.
+/// The signals of one correlation: (group values, second) -> bucket. One ordered map for every
+/// group, so that a group with one bucket (most of them: a session key, an address) costs one
+/// entry, not a map of its own; a group's buckets are next to each other in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignalTable {
-    pub groups: BTreeMap<Vec<String>, Timeline>,
-    /// (group, second) buckets held, kept as signals are added (`buckets()` counts them).
-    size: usize,
+    buckets: BTreeMap<(Vec<String>, Second), Bucket>,
 }
 
 impl SignalTable {
     /// Folds one signal in. `inputs` is the correlation's number of inputs.
     pub fn add(&mut self, signal: Signal, inputs: usize) {
-        let timeline = self.groups.entry(signal.group).or_default();
-        if !timeline.contains_key(&signal.time) {
-            self.size += 1;
-        }
-        let bucket = timeline.entry(signal.time).or_default();
+        let bucket = self.buckets.entry((signal.group, signal.time)).or_default();
         if bucket.counts.len() < inputs.max(signal.input + 1) {
             bucket.counts.resize(inputs.max(signal.input + 1), 0);
         }
@@ -54,20 +50,61 @@ impl SignalTable {
         }
     }
 
+    /// Adds one bucket (of another table, or read from a report), as if its signals had been
+    /// added here.
+    pub fn add_bucket(&mut self, group: Vec<String>, second: Second, bucket: Bucket) {
+        self.buckets
+            .entry((group, second))
+            .or_default()
+            .merge(bucket);
+    }
+
     /// Adds another table's signals, as if they had been added here.
     pub fn merge(&mut self, other: SignalTable) {
-        for (group, timeline) in other.groups {
-            let mine = self.groups.entry(group).or_default();
-            for (second, bucket) in timeline {
-                mine.entry(second).or_default().merge(bucket);
-            }
+        for ((group, second), bucket) in other.buckets {
+            self.add_bucket(group, second, bucket);
         }
-        self.size = self.groups.values().map(BTreeMap::len).sum();
     }
 
     /// Number of (group, second) buckets held: the state's size.
     pub fn buckets(&self) -> usize {
-        self.size
+        self.buckets.len()
+    }
+
+    /// Every bucket, in (group, second) order.
+    pub fn entries(&self) -> impl Iterator<Item = (&[String], Second, &Bucket)> {
+        self.buckets
+            .iter()
+            .map(|((group, second), bucket)| (group.as_slice(), *second, bucket))
+    }
+
+    /// Every bucket, in (group, second) order, leaving nothing behind.
+    pub fn into_entries(self) -> impl Iterator<Item = (Vec<String>, Second, Bucket)> {
+        self.buckets
+            .into_iter()
+            .map(|((group, second), bucket)| (group, second, bucket))
+    }
+
+    /// Each group with its timeline, in group order.
+    pub fn groups(&self) -> Vec<(&[String], Timeline<'_>)> {
+        let mut out: Vec<(&[String], Timeline<'_>)> = Vec::new();
+        for ((group, second), bucket) in &self.buckets {
+            match out.last_mut() {
+                Some((last, timeline)) if *last == group.as_slice() => {
+                    timeline.insert(*second, bucket);
+                }
+                _ => out.push((group.as_slice(), BTreeMap::from([(*second, bucket)]))),
+            }
+        }
+        out
+    }
+
+    /// One group's timeline (empty when it has no signal).
+    pub fn group(&self, group: &[String]) -> Timeline<'_> {
+        self.buckets
+            .range((group.to_vec(), Second::MIN)..=(group.to_vec(), Second::MAX))
+            .map(|((_, second), bucket)| (*second, bucket))
+            .collect()
     }
 }
 
@@ -84,7 +121,7 @@ mod tests {
             members: vec![Member {
                 time,
                 rule: format!("r{input}"),
-                file: "f".into(),
+                file: std::sync::Arc::from("f"),
                 record,
                 event_id: String::new(),
             }],
@@ -98,7 +135,7 @@ mod tests {
             table.add(signal(0, 100, "g", 1_000_000 - record), 1);
         }
         assert_eq!(table.buckets(), 1);
-        let bucket = &table.groups[&vec!["g".to_string()]][&100];
+        let bucket = table.group(&["g".to_string()])[&100];
         assert_eq!(bucket.total(), 1_000_000);
         assert_eq!(bucket.values.len(), 3);
         assert_eq!(bucket.members.len(), MEMBER_CAP);

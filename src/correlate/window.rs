@@ -61,7 +61,7 @@ impl Episode {
 
 /// The highest measure any window of the timeline reaches, whether or not it fires (for
 /// `explain`: how close a group came).
-pub fn peak(spec: &WindowSpec, timeline: &Timeline) -> u64 {
+pub fn peak(spec: &WindowSpec, timeline: &Timeline<'_>) -> u64 {
     let seconds: Vec<Second> = timeline.keys().copied().collect();
     measures(spec, &seconds, timeline)
         .into_iter()
@@ -70,7 +70,7 @@ pub fn peak(spec: &WindowSpec, timeline: &Timeline) -> u64 {
 }
 
 /// The episodes of one group, in time order.
-pub fn episodes(spec: &WindowSpec, group: &[String], timeline: &Timeline) -> Vec<Episode> {
+pub fn episodes(spec: &WindowSpec, group: &[String], timeline: &Timeline<'_>) -> Vec<Episode> {
     let seconds: Vec<Second> = timeline.keys().copied().collect();
     let measures = measures(spec, &seconds, timeline);
     let span = i64::try_from(spec.timespan).unwrap_or(i64::MAX);
@@ -100,7 +100,7 @@ pub fn episodes(spec: &WindowSpec, group: &[String], timeline: &Timeline) -> Vec
 fn close(
     spec: &WindowSpec,
     group: &[String],
-    timeline: &Timeline,
+    timeline: &Timeline<'_>,
     seconds: &[Second],
     (first, last, measure, peak): (usize, usize, u64, u64),
 ) -> Episode {
@@ -139,7 +139,7 @@ fn close(
 }
 
 /// The measure of the window anchored at each second.
-fn measures(spec: &WindowSpec, seconds: &[Second], timeline: &Timeline) -> Vec<u64> {
+fn measures(spec: &WindowSpec, seconds: &[Second], timeline: &Timeline<'_>) -> Vec<u64> {
     let span = i64::try_from(spec.timespan).unwrap_or(i64::MAX);
     let buckets: Vec<_> = timeline.values().collect();
     let n = seconds.len();
@@ -232,7 +232,9 @@ mod tests {
     use crate::correlate::table::{Signal, SignalTable};
     use crate::rule::correlation::CountOp;
 
-    fn timeline(points: &[(usize, Second, &str)], inputs: usize) -> Timeline {
+    /// The timeline of one group with these signals; the table is leaked so that the test can
+    /// hold its timeline as long as it likes.
+    fn timeline(points: &[(usize, Second, &str)], inputs: usize) -> Timeline<'static> {
         let mut table = SignalTable::default();
         for (k, &(input, time, value)) in points.iter().enumerate() {
             table.add(
@@ -252,10 +254,8 @@ mod tests {
                 inputs,
             );
         }
-        table
-            .groups
-            .remove(&Vec::<String>::new())
-            .unwrap_or_default()
+        let table: &'static SignalTable = Box::leak(Box::new(table));
+        table.group(&[])
     }
 
     fn spec(measure: Measure, inputs: usize, timespan: u64, op: CountOp, n: u64) -> WindowSpec {

@@ -19,8 +19,9 @@ pub struct Member {
     pub time: Second,
     /// The id of the per-event rule that matched it.
     pub rule: String,
-    /// The trail file and the 0-based record within it.
-    pub file: String,
+    /// The trail file and the 0-based record within it (the name is shared with the scan's
+    /// other references to the file).
+    pub file: std::sync::Arc<str>,
     pub record: u64,
     /// CloudTrail's `eventID`, empty when the event has none.
     pub event_id: String,
