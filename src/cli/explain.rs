@@ -11,7 +11,8 @@ use crate::engine::explain::explain;
 use crate::exit::ExitStatus;
 use crate::report;
 use crate::rule;
-use crate::source::{discover, Input, ReadLimits};
+use crate::source::{discover, Input, InputError, Origin, ReadLimits};
+use serde_json::Value;
 
 pub(super) fn run_explain(
     args: &ExplainArgs,
@@ -53,16 +54,11 @@ pub(super) fn run_explain(
         }
         return Ok(ExitStatus::Usage);
     };
-    let discovery = discover(&[Input::from_arg(&args.event_file)]);
-    let mut errors = discovery.errors;
-    let mut explanations = Vec::new();
-    for file in &discovery.files {
-        let contents = file.read(&ReadLimits::default());
-        errors.extend(contents.errors);
-        for event in contents.events {
-            explanations.push((event.origin, explain(rule, &event.value)));
-        }
-    }
+    let (events, errors) = read_events(&args.event_file);
+    let explanations: Vec<_> = events
+        .into_iter()
+        .map(|(origin, event)| (origin, explain(rule, &event)))
+        .collect();
     match args.format {
         ListFormat::Text => {
             for (origin, explanation) in &explanations {
@@ -90,18 +86,7 @@ pub(super) fn run_explain(
             writeln!(stdout)?;
         }
     }
-    for error in &errors {
-        writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
-    }
-    if explanations.is_empty() && errors.is_empty() {
-        writeln!(stderr, "error: {}: no events to explain", args.event_file)?;
-        return Ok(ExitStatus::Incomplete);
-    }
-    Ok(if errors.is_empty() {
-        ExitStatus::Clean
-    } else {
-        ExitStatus::Incomplete
-    })
+    finish(&errors, explanations.is_empty(), &args.event_file, stderr)
 }
 
 /// `explain CORRELATION EVENTS`: the events go through the rules the correlation counts, then
@@ -113,14 +98,7 @@ fn explain_correlation(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
-    let discovery = discover(&[Input::from_arg(&args.event_file)]);
-    let mut errors = discovery.errors;
-    let mut events = Vec::new();
-    for file in &discovery.files {
-        let contents = file.read(&ReadLimits::default());
-        errors.extend(contents.errors);
-        events.extend(contents.events.into_iter().map(|e| (e.origin, e.value)));
-    }
+    let (events, errors) = read_events(&args.event_file);
     let explanation = crate::correlate::explain::explain(rules, correlation, &events);
     match args.format {
         ListFormat::Text => report::explain::write_correlation_text(stdout, &explanation)?,
@@ -132,11 +110,34 @@ fn explain_correlation(
             writeln!(stdout)?;
         }
     }
-    for error in &errors {
+    finish(&errors, events.is_empty(), &args.event_file, stderr)
+}
+
+/// Every event of the input (any shape `scan` reads), and what could not be read.
+fn read_events(input: &str) -> (Vec<(Origin, Value)>, Vec<InputError>) {
+    let discovery = discover(&[Input::from_arg(input)]);
+    let mut errors = discovery.errors;
+    let mut events = Vec::new();
+    for file in &discovery.files {
+        let contents = file.read(&ReadLimits::default());
+        errors.extend(contents.errors);
+        events.extend(contents.events.into_iter().map(|e| (e.origin, e.value)));
+    }
+    (events, errors)
+}
+
+/// Reports what could not be read; exit 3 when anything was unreadable or nothing was there.
+fn finish(
+    errors: &[InputError],
+    no_events: bool,
+    input: &str,
+    stderr: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    for error in errors {
         writeln!(stderr, "error: {}: {}", error.location(), error.message)?;
     }
-    if events.is_empty() && errors.is_empty() {
-        writeln!(stderr, "error: {}: no events to explain", args.event_file)?;
+    if no_events && errors.is_empty() {
+        writeln!(stderr, "error: {input}: no events to explain")?;
         return Ok(ExitStatus::Incomplete);
     }
     Ok(if errors.is_empty() {
