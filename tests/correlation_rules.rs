@@ -324,8 +324,8 @@ fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
     let loaded = load(&trailgate::rule::load::builtin_files());
     assert_eq!(
         loaded.correlations.len(),
-        pack - 3,
-        "three helper rules, the rest correlations"
+        pack - 5,
+        "five helper rules, the rest correlations"
     );
     let results = cases::run(&loaded);
     let failed: Vec<_> = results.iter().filter(|r| r.failure.is_some()).collect();
@@ -346,7 +346,7 @@ fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
         .filter(|r| r.file.contains("rules/aws/correlations/"))
         .cloned()
         .collect();
-    assert_eq!(helpers.len(), 3);
+    assert_eq!(helpers.len(), 5);
     for result in trailgate::verify::run(&helpers) {
         assert_eq!(result.failed(), 0, "{result:#?}");
     }
@@ -355,6 +355,8 @@ fn the_correlation_pack_loads_with_the_builtin_rules_and_its_cases_pass() {
         quiet.contains("aws-console-login-succeeded")
             && quiet.contains("aws-secretsmanager-secret-read")
             && quiet.contains("aws-ssm-session-started")
+            && quiet.contains("aws-ssm-parameter-decrypted")
+            && quiet.contains("aws-ssm-parameters-decrypted")
     );
     assert!(
         !quiet.contains("aws-console-brute-force") && !quiet.contains("aws-console-login-failed"),

@@ -39,6 +39,31 @@ pub fn field_text(event: &Value, path: &Path) -> Option<String> {
     }
 }
 
+/// The values a `value_count` field counts: the field's text, or for a list each element's
+/// (`requestParameters.names` of `GetParameters` counts every parameter read, not the list as
+/// one value); nulls count nothing.
+pub fn field_values(event: &Value, path: &Path) -> Vec<String> {
+    let Some(names) = path.as_names() else {
+        return Vec::new();
+    };
+    let mut node = event;
+    for name in names {
+        match node.get(name) {
+            Some(next) => node = next,
+            None => return Vec::new(),
+        }
+    }
+    let text = |value: &Value| match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    };
+    match node {
+        Value::Array(items) => items.iter().filter_map(text).collect(),
+        other => text(other).into_iter().collect(),
+    }
+}
+
 /// The signal that `event`, matched by the rule of input `q` of `correlation`, gives.
 pub fn signal(
     correlation: &Correlation,
@@ -57,17 +82,24 @@ pub fn signal(
         .iter()
         .map(|field| read(field.sources.get(q)).ok_or_else(|| Dropped::NoGroup(field.name.clone())))
         .collect::<Result<Vec<_>, _>>()?;
-    let value = match &correlation.kind {
+    let values = match &correlation.kind {
         Kind::ValueCount { field } => {
-            Some(read(field.sources.get(q)).ok_or_else(|| Dropped::NoValue(field.name.clone()))?)
+            let values = match field.sources.get(q) {
+                Some(FieldSource::Event(path)) => field_values(event, path),
+                _ => Vec::new(),
+            };
+            if values.is_empty() {
+                return Err(Dropped::NoValue(field.name.clone()));
+            }
+            values
         }
-        _ => None,
+        _ => Vec::new(),
     };
     Ok(Signal {
         input: q,
         time,
         group,
-        value,
+        values,
         members: vec![Member {
             time,
             rule: correlation.inputs[q].id.clone(),
@@ -97,6 +129,18 @@ mod tests {
         assert_eq!(text("$.a.o").as_deref(), Some("{\"k\":1}"));
         assert_eq!(text("$.a.z"), None);
         assert_eq!(text("$.a.missing"), None);
+    }
+
+    #[test]
+    fn field_values_expand_lists() {
+        let event =
+            json!({"names": ["/a", "/b", null, 3], "name": "/c", "none": null, "empty": []});
+        let values = |p: &str| field_values(&event, &Path::parse(p).unwrap());
+        assert_eq!(values("$.names"), ["/a", "/b", "3"]);
+        assert_eq!(values("$.name"), ["/c"]);
+        assert!(values("$.none").is_empty());
+        assert!(values("$.empty").is_empty());
+        assert!(values("$.missing").is_empty());
     }
 
     #[test]

@@ -148,15 +148,15 @@ fn chained_signal(correlation: &Correlation, q: usize, episode: &Episode) -> Opt
         .iter()
         .map(|field| field.sources.get(q).and_then(pick))
         .collect::<Option<Vec<String>>>()?;
-    let value = match &correlation.kind {
-        Kind::ValueCount { field } => Some(field.sources.get(q).and_then(pick)?),
-        _ => None,
+    let values = match &correlation.kind {
+        Kind::ValueCount { field } => vec![field.sources.get(q).and_then(pick)?],
+        _ => Vec::new(),
     };
     Some(Signal {
         input: q,
         time: episode.end,
         group,
-        value,
+        values,
         members: episode.members.clone(),
     })
 }

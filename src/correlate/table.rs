@@ -16,8 +16,9 @@ pub struct Signal {
     pub time: Second,
     /// The group-by values, in `group_by` order.
     pub group: Vec<String>,
-    /// The `value_count` field's value; `None` for the other kinds.
-    pub value: Option<String>,
+    /// The `value_count` field's values: one, or each element of a list-valued field (a
+    /// `GetParameters` call names many parameters); empty for the other kinds.
+    pub values: Vec<String>,
     /// The events behind it: one for a rule's match, several for a chained correlation's
     /// finding.
     pub members: Vec<Member>,
@@ -42,9 +43,7 @@ impl SignalTable {
             bucket.counts.resize(inputs.max(signal.input + 1), 0);
         }
         bucket.counts[signal.input] += 1;
-        if let Some(value) = signal.value {
-            bucket.values.insert(value);
-        }
+        bucket.values.extend(signal.values);
         if bucket.members.len() < MEMBER_CAP || signal.members.first() < bucket.members.last() {
             bucket.add_members(signal.members);
         }
@@ -117,7 +116,7 @@ mod tests {
             input,
             time,
             group: vec![group.into()],
-            value: Some(format!("v{}", record % 3)),
+            values: vec![format!("v{}", record % 3)],
             members: vec![Member {
                 time,
                 rule: format!("r{input}"),

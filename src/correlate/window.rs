@@ -242,7 +242,11 @@ mod tests {
                     input,
                     time,
                     group: vec![],
-                    value: (!value.is_empty()).then(|| value.to_string()),
+                    values: if value.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![value.to_string()]
+                    },
                     members: vec![Member {
                         time,
                         rule: format!("r{input}"),
