@@ -1,5 +1,5 @@
-//! The first-seen rule drafts in fixtures/first-seen-rules (they join the built-in pack when the
-//! first-seen stage runs in scans): their inline cases pass, and over a stream of events spread
+//! The built-in first-seen rules (rules/aws/first-seen, in the default set with `--state`):
+//! their inline cases pass, and over a stream of events spread
 //! across days, the stage reports exactly the new combinations, in one run and across two runs
 //! on a state store.
 
@@ -15,7 +15,7 @@ use trailgate::rule::{load_paths, Rule};
 use trailgate::state::{rule_fingerprint, Coverage, Store};
 use trailgate::time::Timestamp;
 
-const DIR: &str = "fixtures/first-seen-rules";
+const DIR: &str = "rules/aws/first-seen";
 const DAY: i64 = 86_400;
 const T0: i64 = 1_717_200_000; // 2024-06-01T00:00:00Z
 
@@ -72,25 +72,31 @@ fn run(rule: &Rule, events: &[(i64, Value)], history: &mut dyn History) -> Vec<i
 /// Two events of the rule's subject: `a` and `b` are two values of the field that varies.
 fn scenario(id: &str, value: &str) -> Value {
     match id {
-        "access-key-new-address" => json!({
+        "aws-access-key-new-address" => json!({
             "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
             "sourceIPAddress": value,
             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/ci", "accessKeyId": "AKIA1"}
         }),
-        "console-login-new-address" => json!({
+        "aws-console-login-new-address" => json!({
             "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
             "sourceIPAddress": value, "responseElements": {"ConsoleLogin": "Success"},
             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/alice"}
         }),
-        "role-assumed-by-new-principal" => json!({
+        "aws-role-assumed-by-new-principal" => json!({
             "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
             "userIdentity": {"type": "IAMUser", "arn": value},
             "requestParameters": {"roleArn": "arn:aws:iam::1:role/admin"}
         }),
-        "api-call-new-region" => json!({
+        "aws-api-call-new-region" => json!({
             "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
             "awsRegion": value, "recipientAccountId": "1",
             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/alice"}
+        }),
+        "aws-bedrock-first-use-in-region" => json!({
+            "eventSource": "bedrock.amazonaws.com", "eventName": "InvokeModel",
+            "awsRegion": value, "recipientAccountId": "1",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/dev/alice"},
+            "requestParameters": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"}
         }),
         other => panic!("no scenario for {other}"),
     }
@@ -99,7 +105,7 @@ fn scenario(id: &str, value: &str) -> Value {
 #[test]
 fn each_draft_reports_new_combinations_once_and_again_after_its_history() {
     let rules = rules();
-    assert_eq!(rules.len(), 4);
+    assert_eq!(rules.len(), 5);
     for rule in &rules {
         let h = rule.first_seen.as_ref().unwrap().history / DAY;
         // `a` daily from day 0 to day h (learning, then always seen); `b` first on day h + 2 and

@@ -42,9 +42,23 @@ fn seed_event_raises_exactly_the_expected_findings() {
     assert_eq!(summary["files_failed"], 0);
     assert_eq!(summary["events"], 3);
     // The default set is every rule of low severity or more (with the rules its correlations
-    // count, which run silently).
+    // count, which run silently) but the first-seen rules, which join it with --state.
     let (_, low) = scan_json(&["--severity", "low", "fixtures/trails"]);
-    assert_eq!(summary["rules"], low["summary"]["rules"]);
+    let first_seen = trailgate(&[
+        "rules",
+        "list",
+        "--pack",
+        "aws/first-seen",
+        "--format",
+        "json",
+    ]);
+    let first_seen: Value = serde_json::from_str(&first_seen.stdout).unwrap();
+    let first_seen = first_seen.as_array().unwrap().len() as u64;
+    assert!(first_seen >= 5);
+    assert_eq!(
+        summary["rules"].as_u64().unwrap() + first_seen,
+        low["summary"]["rules"].as_u64().unwrap()
+    );
     assert!(summary["rules"].as_u64().unwrap() < builtin_count() as u64);
     assert_eq!(doc["skipped"][0]["reason"], "CloudTrail digest file");
 }
@@ -392,13 +406,21 @@ fn rules_list_and_validate() {
         .unwrap()
         .iter()
         .filter(|r| {
-            assert_eq!(r["default"], r["severity"] != "info", "{r}");
+            let first_seen = r["pack"] == "aws/first-seen";
+            assert_eq!(r["default"], r["severity"] != "info" && !first_seen, "{r}");
+            assert_eq!(r["default_with_state"], r["severity"] != "info", "{r}");
             r["default"] == true
         })
         .count();
+    let with_state = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["default"] == false && r["default_with_state"] == true)
+        .count();
     assert!(
         list.stdout.contains(&format!(
-            "\n{count} rules, {correlations} correlations, {default} of them in the default set\nthe default set: with no --rules"
+            "\n{count} rules, {correlations} correlations, {default} of them in the default set ({with_state} more with --state)\nthe default set: with no --rules"
         )),
         "{}",
         list.stdout
@@ -408,15 +430,27 @@ fn rules_list_and_validate() {
         .lines()
         .filter(|l| l.ends_with("  (not in the default set)"))
         .collect();
+    let marked_with_state = list
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with("  (in the default set with --state)"))
+        .count();
+    assert_eq!(marked_with_state, with_state, "{}", list.stdout);
     assert_eq!(
         marked.len(),
-        count + correlations - default,
+        count + correlations - default - with_state,
         "{}",
         list.stdout
     );
     assert!(marked.iter().all(|l| l.starts_with("info ")), "{marked:?}");
     assert_eq!(rules.as_array().unwrap().len(), count + correlations);
-    for pack in ["aws/activity", "aws/autoscaling", "aws/cis", "aws/threats"] {
+    for pack in [
+        "aws/activity",
+        "aws/autoscaling",
+        "aws/cis",
+        "aws/first-seen",
+        "aws/threats",
+    ] {
         assert!(
             rules.as_array().unwrap().iter().any(|r| r["pack"] == pack),
             "{pack}"

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-/// The first-seen drafts; access-key-new-address has `history: 14d` over (key, address).
-const RULES: &str = "fixtures/first-seen-rules";
+/// The first-seen drafts; aws-access-key-new-address has `history: 14d` over (key, address).
+const RULES: &str = "rules/aws/first-seen";
 const ACCOUNT: &str = "123456789012";
 const STEADY: &str = "198.51.100.1";
 
@@ -127,7 +127,7 @@ fn addresses(report: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["rule_id"] == "access-key-new-address")
+        .filter(|f| f["rule_id"] == "aws-access-key-new-address")
         .map(|f| f["evidence"][1]["value"].as_str().unwrap().to_string())
         .collect()
 }
@@ -152,7 +152,7 @@ fn a_second_run_reads_no_file_and_a_new_day_raises_exactly_its_new_combinations(
     assert_eq!(addresses(&first.report), ["203.0.113.9"]);
     assert_eq!(summary(&first.report, "files_read"), 20);
     assert_eq!(summary(&first.report, "files_unchanged"), 0);
-    let learning = &first.report["summary"]["first_seen"]["access-key-new-address"];
+    let learning = &first.report["summary"]["first_seen"]["aws-access-key-new-address"];
     // STEADY and 203.0.113.5 first show on day 1, before a whole window is covered.
     assert_eq!(learning["learning"], 2, "{learning}");
     assert_eq!(learning["new"], 1, "{learning}");
@@ -183,7 +183,7 @@ fn a_second_run_reads_no_file_and_a_new_day_raises_exactly_its_new_combinations(
     assert_eq!(summary(&third.report, "files_read"), 1);
     assert_eq!(summary(&third.report, "files_unchanged"), 20);
     assert_eq!(addresses(&third.report), ["203.0.113.5", "192.0.2.44"]);
-    let counts = &third.report["summary"]["first_seen"]["access-key-new-address"];
+    let counts = &third.report["summary"]["first_seen"]["aws-access-key-new-address"];
     assert_eq!(counts["new"], 2, "{counts}");
     assert_eq!(counts["learning"], 0, "{counts}");
 
@@ -211,7 +211,7 @@ fn without_a_store_first_seen_rules_learn_from_the_run_itself() {
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
-        text.contains("first seen access-key-new-address: 1 new of 3 combinations this run; learning: 2 not judged"),
+        text.contains("first seen aws-access-key-new-address: 1 new of 3 combinations this run; learning: 2 not judged"),
         "{text}"
     );
 }
@@ -412,7 +412,7 @@ fn every_format_counts_the_unchanged_files_and_report_from_keeps_the_counts() {
     assert_eq!(summary(&merged, "files_unchanged"), 20);
     assert_eq!(addresses(&merged), ["192.0.2.44"]);
     assert_eq!(
-        merged["summary"]["first_seen"]["access-key-new-address"]["new"], 1,
+        merged["summary"]["first_seen"]["aws-access-key-new-address"]["new"], 1,
         "{}",
         merged["summary"]
     );
@@ -427,8 +427,8 @@ fn an_added_rule_reads_the_files_again_for_that_rule_only() {
     twenty_days(&trails);
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::copy(
-        format!("{RULES}/access-key-new-address.yaml"),
-        rules.join("access-key-new-address.yaml"),
+        format!("{RULES}/aws-access-key-new-address.yaml"),
+        rules.join("aws-access-key-new-address.yaml"),
     )
     .unwrap();
     let run = |rules: &Path| {
@@ -464,7 +464,7 @@ fn an_added_rule_reads_the_files_again_for_that_rule_only() {
     assert_eq!(ids.len(), 22, "{ids:?}");
     assert!(ids.iter().all(|id| *id == "list-buckets"), "{ids:?}");
     assert_eq!(
-        second["summary"]["first_seen"]["access-key-new-address"]["keys"],
+        second["summary"]["first_seen"]["aws-access-key-new-address"]["keys"],
         0
     );
     assert_eq!(second["summary"]["rules"], 2);
@@ -496,4 +496,46 @@ fn the_store_can_be_set_in_the_configuration_file() {
     let rescan = common::trailgate_in(dir.path(), &["scan", "--rescan"]);
     let report: Value = serde_json::from_str(&rescan.stdout).unwrap();
     assert_eq!(summary(&report, "files_read"), 20, "{}", rescan.stderr);
+}
+
+/// With no selection, the default set has the built-in first-seen rules only when the scan keeps
+/// a store: a nightly audit with `--state` gets them; a gate without one does not learn in vain.
+#[test]
+fn the_default_set_has_the_first_seen_rules_with_a_store_only() {
+    let trails = tempfile::tempdir().unwrap();
+    twenty_days(trails.path());
+    let store = tempfile::tempdir().unwrap();
+    let run = |state: bool| {
+        let mut command = binary();
+        command.args(["scan", "--fail-on", "never", "--format", "json", "--quiet"]);
+        if state {
+            command.arg("--state").arg(store.path());
+        }
+        let output = command.arg(trails.path()).output().expect("trailgate runs");
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let without = run(false);
+    let with = run(true);
+    let rules = |report: &Value| report["summary"]["rules"].as_u64().unwrap();
+    assert_eq!(
+        rules(&with),
+        rules(&without) + 5,
+        "the five first-seen rules"
+    );
+    assert!(
+        without["summary"]["first_seen"].is_null(),
+        "{:#}",
+        without["summary"]
+    );
+    let first_seen = &with["summary"]["first_seen"]["aws-access-key-new-address"];
+    assert_eq!(first_seen["new"], 1, "{:#}", with["summary"]);
+    let new: Vec<&Value> = with["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "aws-access-key-new-address")
+        .collect();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["event_time"], "2024-06-17T10:00:01Z", "{:#}", new[0]);
 }

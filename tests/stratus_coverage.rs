@@ -137,9 +137,32 @@ fn every_stratus_technique_raises_a_medium_finding() {
         logs.to_str().unwrap(),
     ]);
     assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0), "{doc:#}");
+    // The first-seen rules are left out of the table: one scan of 35 unrelated detonations,
+    // months apart, is one history to them, so after its first weeks every key and address is
+    // "new" (each detonation scanned alone, they are learning and raise nothing). What they
+    // add needs history that a detonation file does not have.
+    let first_seen = common::trailgate(&[
+        "rules",
+        "list",
+        "--pack",
+        "aws/first-seen",
+        "--format",
+        "json",
+    ]);
+    let first_seen: Value = serde_json::from_str(&first_seen.stdout).expect("rules list JSON");
+    let first_seen: BTreeSet<&str> = first_seen
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["id"].as_str().expect("an id"))
+        .collect();
+    assert!(!first_seen.is_empty());
     let mut by_file: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for finding in doc["findings"].as_array().expect("findings") {
         let rule = finding["rule_id"].as_str().expect("rule_id").to_string();
+        if first_seen.contains(rule.as_str()) {
+            continue;
+        }
         let severity = finding["severity"].as_str().expect("severity").to_string();
         // An event finding is at one file; a correlation's window at the files of its events.
         let files: Vec<&str> = match finding["file"].as_str() {

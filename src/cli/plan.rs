@@ -116,7 +116,8 @@ fn conflict(message: String) -> PlanError {
 /// `--paths-from -`.
 pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError> {
     let destinations = destinations(args.format, &args.output).map_err(conflict)?;
-    let rules = recommended_unless_selected(rules(&args.selection, &args.filter));
+    let rules =
+        recommended_unless_selected(rules(&args.selection, &args.filter), args.state.is_some());
     let output = output(
         destinations,
         args.fail_on,
@@ -159,7 +160,9 @@ pub fn report(args: &args::ReportArgs) -> Result<ReportPlan, PlanError> {
     let destinations = destinations(args.format, &args.output).map_err(conflict)?;
     Ok(ReportPlan {
         // The rules its scans ran: the same default when nothing selects them.
-        rules: recommended_unless_selected(rules(&args.selection, &args.filter)),
+        // (`report` keeps no store: its default leaves the first-seen rules out, as `scan`'s
+        // without --state does.)
+        rules: recommended_unless_selected(rules(&args.selection, &args.filter), false),
         from: args.from.clone(),
         baseline: args.baseline.clone(),
         output: output(
@@ -187,16 +190,18 @@ pub fn rules(selection: &args::RuleSelection, filter: &FilterArgs) -> RulePlan {
                 SeverityArg::Critical => Severity::Critical,
             }),
             frameworks: filter.frameworks.clone(),
+            without_first_seen: false,
         },
     }
 }
 
 /// With no rule files and no filter, the recommended default set (`rule::recommended`) rather
 /// than every built-in rule: a gate switched on with no flags must not fail on informational
-/// activity. Any selection (a pack, a tag, `--severity info`, rule files) replaces it.
-fn recommended_unless_selected(mut plan: RulePlan) -> RulePlan {
+/// activity. Any selection (a pack, a tag, `--severity info`, rule files) replaces it. The
+/// first-seen rules are in it only for a scan that keeps a store (`with_state`).
+fn recommended_unless_selected(mut plan: RulePlan, with_state: bool) -> RulePlan {
     if plan.paths.is_empty() && plan.filter.is_empty() {
-        plan.filter = recommended::filter();
+        plan.filter = recommended::filter(with_state);
     }
     plan
 }

@@ -93,12 +93,10 @@ pub(super) fn run_list(
         }
         CatalogFormat::Text => {
             let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
-            let outside = |inside: bool| {
-                if inside {
-                    ""
-                } else {
-                    "  (not in the default set)"
-                }
+            let outside = |membership: rule::recommended::Membership| match membership {
+                rule::recommended::Membership::Yes => "",
+                rule::recommended::Membership::WithState => "  (in the default set with --state)",
+                rule::recommended::Membership::No => "  (not in the default set)",
             };
             for rule in rules.rules() {
                 writeln!(
@@ -107,7 +105,7 @@ pub(super) fn run_list(
                     rule.severity.as_str(),
                     rule.id,
                     rule.title,
-                    outside(rule::recommended::includes(rule))
+                    outside(rule::recommended::membership(rule))
                 )?;
             }
             for c in rules.correlations() {
@@ -118,7 +116,11 @@ pub(super) fn run_list(
                     c.id,
                     c.title,
                     c.summary(),
-                    outside(rule::recommended::includes_correlation(c))
+                    outside(if rule::recommended::includes_correlation(c) {
+                        rule::recommended::Membership::Yes
+                    } else {
+                        rule::recommended::Membership::No
+                    })
                 )?;
             }
             let n = rules.rules().len();
@@ -133,14 +135,25 @@ pub(super) fn run_list(
                     .iter()
                     .filter(|c| rule::recommended::includes_correlation(c))
                     .count();
+            let with_state = rules
+                .rules()
+                .iter()
+                .filter(|r| {
+                    rule::recommended::membership(r) == rule::recommended::Membership::WithState
+                })
+                .count();
             writeln!(
                 stdout,
-                "{n} {}{}, {default} of them in the default set",
+                "{n} {}{}, {default} of them in the default set{}",
                 if n == 1 { "rule" } else { "rules" },
                 match m {
                     0 => String::new(),
                     1 => ", 1 correlation".to_string(),
                     m => format!(", {m} correlations"),
+                },
+                match with_state {
+                    0 => String::new(),
+                    k => format!(" ({k} more with --state)"),
                 }
             )?;
             writeln!(stdout, "the default set: {}", rule::recommended::WHY)?;
@@ -155,6 +168,7 @@ pub(super) fn run_list(
                     "pack": c.pack,
                     "file": c.file,
                     "default": rule::recommended::includes_correlation(c),
+                    "default_with_state": rule::recommended::includes_correlation(c),
                     "correlation": {
                         "type": c.kind.key(),
                         "rules": c.inputs.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
@@ -182,6 +196,8 @@ pub(super) fn run_list(
                         "pack": r.pack,
                         "file": r.file,
                         "default": rule::recommended::includes(r),
+                        "default_with_state": rule::recommended::membership(r)
+                            != rule::recommended::Membership::No,
                         "event_sources": r.selector.sources,
                         "event_names": r.selector.names,
                         "compliance": r.compliance,

@@ -71,11 +71,7 @@ pub fn markdown(rules: &[Rule], correlations: &[Correlation]) -> String {
                 "| `{}` | {} | {} | {} | {} | {} |",
                 rule.id,
                 rule.severity.as_str(),
-                if recommended::includes(rule) {
-                    "yes"
-                } else {
-                    "no"
-                },
+                recommended::membership(rule).as_str(),
                 cell(&rule.title),
                 cell(&events),
                 cell(&compliance.join("; "))

@@ -16,6 +16,9 @@ pub struct RuleFilter {
     /// Compliance frameworks: a key of `compliance` (`cis-aws-foundations-v5.0.0`), or its name
     /// without the version (`cis-aws-foundations` keeps every CIS version).
     pub frameworks: Vec<String>,
+    /// Leave out `first_seen` rules: the recommended default does without a state store, where
+    /// they could only learn from the run itself (`rule::recommended`).
+    pub without_first_seen: bool,
 }
 
 impl RuleFilter {
@@ -24,9 +27,13 @@ impl RuleFilter {
             && self.tags.is_empty()
             && self.min_severity.is_none()
             && self.frameworks.is_empty()
+            && !self.without_first_seen
     }
 
     pub fn keeps(&self, rule: &Rule) -> bool {
+        if self.without_first_seen && rule.first_seen.is_some() {
+            return false;
+        }
         self.keeps_parts(
             &rule.pack,
             &rule.tags,

@@ -4,6 +4,11 @@
 //! corpus (docs/ci.md), the informational activity rules (a role assumed, a long-term key used, a
 //! discovery call) raise four findings in five: a gate that fails on them cries wolf and is
 //! switched off. They stay available with `--severity info`, their pack or a tag.
+//!
+//! The `first_seen` rules (pack `aws/first-seen`) join the default set only with a state store
+//! (`--state`): without one they learn from the run's own earliest events and can report
+//! nothing until a run spans more than their history, while every event they select costs an
+//! observation. A nightly audit keeps a store; a CI gate over one day's trail does not.
 
 use super::{Rule, RuleFilter, Severity};
 
@@ -11,26 +16,61 @@ use super::{Rule, RuleFilter, Severity};
 pub const MIN_SEVERITY: Severity = Severity::Low;
 
 /// Why the default is what it is, in one line (`rules list`, `config show`).
-pub const WHY: &str = "with no --rules, --pack, --tag, --severity or --framework, `scan` runs every built-in rule but the informational ones (activity monitoring: four findings in five on the generated month of trails measured in docs/ci.md); `--severity info` runs them all, a pack or a tag runs its own";
+pub const WHY: &str = "with no --rules, --pack, --tag, --severity or --framework, `scan` runs every built-in rule but the informational ones (activity monitoring: four findings in five on the generated month of trails measured in docs/ci.md), and the first-seen rules only with a state store (--state); `--severity info` runs them all, a pack or a tag runs its own";
 
-/// The filter `scan` applies when nothing selects rules.
-pub fn filter() -> RuleFilter {
+/// Whether a rule is in the default set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// In it.
+    Yes,
+    /// In it when the scan keeps a state store (`--state`): a `first_seen` rule.
+    WithState,
+    /// Not in it.
+    No,
+}
+
+impl Membership {
+    /// As the catalog and `rules list --format json` say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Membership::Yes => "yes",
+            Membership::WithState => "with --state",
+            Membership::No => "no",
+        }
+    }
+}
+
+/// The filter `scan` applies when nothing selects rules; `with_state` when it keeps a store.
+pub fn filter(with_state: bool) -> RuleFilter {
     RuleFilter {
         min_severity: Some(MIN_SEVERITY),
+        without_first_seen: !with_state,
         ..RuleFilter::default()
     }
 }
 
-/// Whether `rule` is in the default set: a built-in rule that is not informational. Rules of
-/// `--rules` files never are: giving rule files is a selection.
+/// Whether `rule` is in the default set: a built-in rule that is not informational (a
+/// `first_seen` one only with a store). Rules of `--rules` files never are: giving rule files is
+/// a selection.
+pub fn membership(rule: &Rule) -> Membership {
+    if !rule.file.starts_with("builtin:") || !filter(true).keeps(rule) {
+        Membership::No
+    } else if filter(false).keeps(rule) {
+        Membership::Yes
+    } else {
+        Membership::WithState
+    }
+}
+
+/// Whether `rule` is in the default set of a scan without a store.
 pub fn includes(rule: &Rule) -> bool {
-    rule.file.starts_with("builtin:") && filter().keeps(rule)
+    membership(rule) == Membership::Yes
 }
 
 /// Whether a correlation is in the default set, by the same measure. (The rules a correlation
 /// of the set counts run with it, silently, whatever their severity.)
 pub fn includes_correlation(correlation: &super::correlation::Correlation) -> bool {
-    correlation.file.starts_with("builtin:") && filter().keeps_correlation(correlation)
+    correlation.file.starts_with("builtin:") && filter(false).keeps_correlation(correlation)
 }
 
 #[cfg(test)]
@@ -43,7 +83,21 @@ mod tests {
         let (kept, left): (Vec<&Rule>, Vec<&Rule>) = rules.iter().partition(|r| includes(r));
         assert!(!kept.is_empty() && !left.is_empty());
         assert!(kept.iter().all(|r| r.severity >= Severity::Low));
-        assert!(left.iter().all(|r| r.severity == Severity::Info));
+        assert!(left
+            .iter()
+            .all(|r| r.severity == Severity::Info || r.first_seen.is_some()));
+        let first_seen: Vec<&Rule> = rules.iter().filter(|r| r.first_seen.is_some()).collect();
+        assert!(!first_seen.is_empty(), "the aws/first-seen pack");
+        for rule in first_seen {
+            let expected = if rule.severity >= Severity::Low {
+                Membership::WithState
+            } else {
+                Membership::No
+            };
+            assert_eq!(membership(rule), expected, "{}", rule.id);
+            assert!(filter(true).keeps(rule) == (expected == Membership::WithState));
+            assert!(!filter(false).keeps(rule));
+        }
         let mut user = kept[0].clone();
         user.file = "team-rules/x.yaml".into();
         assert!(!includes(&user), "user rules are a selection of their own");
