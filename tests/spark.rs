@@ -221,3 +221,144 @@ fn spark_job_in_local_mode_finds_what_a_direct_scan_finds() {
         }
     }
 }
+
+/// One ListBuckets call with long-term key AKIA1 from `address` on June `day`, 2024.
+fn key_call(day: u32, second: u32, address: &str) -> Value {
+    serde_json::json!({
+        "eventVersion": "1.08",
+        "eventTime": format!("2024-06-{day:02}T10:00:{second:02}Z"),
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "ListBuckets",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": address,
+        "recipientAccountId": "123456789012",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/ci", "accountId": "123456789012", "accessKeyId": "AKIA1"}
+    })
+}
+
+/// First-seen rules over partitions (docs/state.md, "Sharded scans and the Spark job"): each
+/// partition alone covers a few days, too few for a 14-day history, so it only learns; merged
+/// by `report --from`, the observations of every partition are judged as one scan's.
+#[test]
+fn spark_job_judges_first_seen_rules_over_every_partition() {
+    if !spark_available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let trails = work.path().join("trails");
+    for day in 1..=30u32 {
+        let dir = trails.join(format!(
+            "AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/{day:02}"
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut records = vec![key_call(day, 0, "198.51.100.1")];
+        // .7 first on day 16 and again on day 25; .9 first on day 20 and again on day 29: with
+        // five partitions of six days, each first event and its repeat are in different ones.
+        for (address, days) in [("203.0.113.7", [16, 25]), ("203.0.113.9", [20, 29])] {
+            if days.contains(&day) {
+                records.push(key_call(day, 1, address));
+            }
+        }
+        std::fs::write(
+            dir.join(format!(
+                "123456789012_CloudTrail_us-east-1_202406{day:02}T1000Z_a.json"
+            )),
+            serde_json::json!({ "Records": records }).to_string(),
+        )
+        .unwrap();
+    }
+    let binary = env!("CARGO_BIN_EXE_trailgate");
+    let out = work.path().join("findings");
+    let job = Command::new("python3")
+        .current_dir(repo())
+        .args([
+            "integrations/spark/trailgate_spark.py",
+            "--master",
+            "local[2]",
+            "--trailgate",
+            binary,
+            "--partitions",
+            "5",
+            "--input",
+            trails.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--",
+            "--rules",
+            "rules/aws/first-seen",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        job.status.success(),
+        "the Spark job failed:\n{}",
+        String::from_utf8_lossy(&job.stderr)
+    );
+    let mut parts: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    parts.sort();
+    let new_addresses = |report: &[u8]| -> Vec<(String, String)> {
+        let document: Value = serde_json::from_slice(report).unwrap();
+        let mut found: Vec<(String, String)> = document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["event_time"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let mut args = vec![
+        "report",
+        "--rules",
+        "rules/aws/first-seen",
+        "--format",
+        "json",
+        "--from",
+    ];
+    args.extend(parts.iter().map(String::as_str));
+    let merged = Command::new(binary)
+        .current_dir(repo())
+        .args(&args)
+        .output()
+        .unwrap();
+    let direct = Command::new(binary)
+        .current_dir(repo())
+        .args([
+            "scan",
+            "--quiet",
+            "--rules",
+            "rules/aws/first-seen",
+            "--format",
+            "json",
+        ])
+        .arg(&trails)
+        .output()
+        .unwrap();
+    let expected = new_addresses(&direct.stdout);
+    assert_eq!(
+        expected.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+        ["2024-06-16T10:00:01Z", "2024-06-20T10:00:01Z"],
+        "{expected:?}"
+    );
+    assert_eq!(
+        new_addresses(&merged.stdout),
+        expected,
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+}

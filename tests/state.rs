@@ -539,3 +539,148 @@ fn the_default_set_has_the_first_seen_rules_with_a_store_only() {
     assert_eq!(new.len(), 1);
     assert_eq!(new[0]["event_time"], "2024-06-17T10:00:01Z", "{:#}", new[0]);
 }
+
+/// Runs `trailgate` with `args`; returns the exit code, standard output and standard error.
+fn run_tool(args: &[&str]) -> (i32, String, String) {
+    let output = binary().args(args).output().expect("trailgate runs");
+    (
+        output.status.code().expect("an exit code"),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// Twenty days in two shards, odd days and even days, as Spark partitions or sharded scans cut
+/// them: 203.0.113.7 first on day 16 (even) and again on day 17 (odd); 203.0.113.9 first on day
+/// 17 (odd) and again on day 18 (even). Each shard alone reports a combination whose first event
+/// sits in the other shard; merged, each is new once, at its first event.
+fn two_shards(root: &Path) -> (PathBuf, PathBuf) {
+    let (odd, even) = (root.join("odd"), root.join("even"));
+    for day in 1..=20 {
+        let mut records = vec![event(day, 0, STEADY)];
+        if day == 16 || day == 17 {
+            records.push(event(day, 1, "203.0.113.7"));
+        }
+        if day == 17 || day == 18 {
+            records.push(event(day, 2, "203.0.113.9"));
+        }
+        write_day(if day % 2 == 1 { &odd } else { &even }, day, "a", &records);
+    }
+    (odd, even)
+}
+
+#[test]
+fn shards_merged_by_report_from_give_the_first_seen_findings_of_one_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (odd, even) = two_shards(dir.path());
+    let one = scan(&[odd.to_str().unwrap(), even.to_str().unwrap()]);
+    assert_eq!(one.code, 1, "{}", one.stderr);
+    let mut expected = addresses(&one.report);
+    expected.sort();
+    assert_eq!(expected, ["203.0.113.7", "203.0.113.9"]);
+    let times: BTreeSet<String> = findings(&one.report).into_iter().map(|f| f.1).collect();
+    assert_eq!(
+        times,
+        BTreeSet::from([
+            "2024-06-16T10:00:01Z".to_string(),
+            "2024-06-17T10:00:02Z".to_string()
+        ])
+    );
+
+    let mut parts = Vec::new();
+    for (name, shard) in [("odd", &odd), ("even", &even)] {
+        let part = dir.path().join(format!("{name}.jsonl"));
+        let out = format!("jsonl={}", part.display());
+        let (code, _, stderr) = run_tool(&[
+            "scan",
+            "--rules",
+            RULES,
+            "--fail-on",
+            "never",
+            "--quiet",
+            "-o",
+            &out,
+            shard.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let text = std::fs::read_to_string(&part).unwrap();
+        assert!(text.contains(r#""type":"observation""#), "{text}");
+        parts.push(part);
+    }
+    // Each shard alone gets it wrong: the odd days report .7 on day 17, not 16 (and the even
+    // days report .9 on day 18): a naive concatenation would report both twice.
+    let alone = |part: &Path| {
+        let (_, stdout, stderr) = run_tool(&[
+            "report",
+            "--rules",
+            RULES,
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+            "--from",
+            part.to_str().unwrap(),
+        ]);
+        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
+        findings(&report)
+    };
+    let (odd_alone, even_alone) = (alone(&parts[0]), alone(&parts[1]));
+    assert!(
+        odd_alone.iter().any(|f| f.1 == "2024-06-17T10:00:01Z"),
+        "{odd_alone:?}"
+    );
+    assert!(
+        even_alone.iter().any(|f| f.1 == "2024-06-18T10:00:02Z"),
+        "{even_alone:?}"
+    );
+
+    let merge = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "--rules",
+            RULES,
+            "--fail-on",
+            "low",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        args.push("--from");
+        args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+        let (code, stdout, stderr) = run_tool(&args);
+        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
+        (code, report)
+    };
+    let (code, merged) = merge(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&merged), findings(&one.report));
+    assert_eq!(
+        merged["summary"]["first_seen"], one.report["summary"]["first_seen"],
+        "the per-rule counts of one scan"
+    );
+
+    // With a store: judged once, and the store remembers for the next night's scan.
+    let store = tempfile::tempdir().unwrap();
+    let state = store.path().to_str().unwrap();
+    let (code, stored) = merge(&["--state", state]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&stored), findings(&one.report));
+    let next = tempfile::tempdir().unwrap();
+    write_day(
+        next.path(),
+        21,
+        "a",
+        &[
+            event(21, 0, STEADY),
+            event(21, 1, "203.0.113.9"),
+            event(21, 2, "203.0.113.44"),
+        ],
+    );
+    let night = scan(&["--state", state, next.path().to_str().unwrap()]);
+    assert_eq!(
+        addresses(&night.report),
+        ["203.0.113.44"],
+        "{}",
+        night.stderr
+    );
+}

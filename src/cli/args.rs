@@ -100,6 +100,11 @@ pub struct ReportArgs {
     /// When to colour text output
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// A state store (as `scan --state`): the first_seen rules of shards scanned without one are
+    /// judged against its history, over every shard at once, and the store is updated after the
+    /// reports are written
+    #[arg(long = "state", value_name = "DIR")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

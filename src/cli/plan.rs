@@ -84,6 +84,8 @@ pub struct ReportPlan {
     /// JSON Lines reports to merge.
     pub from: Vec<PathBuf>,
     pub baseline: Option<PathBuf>,
+    /// `--state`: judge the shards' first-seen observations against this store.
+    pub state: Option<PathBuf>,
     pub output: OutputPlan,
 }
 
@@ -160,11 +162,14 @@ pub fn report(args: &args::ReportArgs) -> Result<ReportPlan, PlanError> {
     let destinations = destinations(args.format, &args.output).map_err(conflict)?;
     Ok(ReportPlan {
         // The rules its scans ran: the same default when nothing selects them.
-        // (`report` keeps no store: its default leaves the first-seen rules out, as `scan`'s
-        // without --state does.)
-        rules: recommended_unless_selected(rules(&args.selection, &args.filter), false),
+        // (with --state, as `scan --state`, the first-seen rules are in the default set)
+        rules: recommended_unless_selected(
+            rules(&args.selection, &args.filter),
+            args.state.is_some(),
+        ),
         from: args.from.clone(),
         baseline: args.baseline.clone(),
+        state: args.state.clone(),
         output: output(
             destinations,
             args.fail_on,

@@ -9,9 +9,13 @@ use super::output::write_reports;
 use super::plan::{self, ReportPlan};
 use super::rules::{load_rules, write_rule_errors};
 use super::Terminal;
+use std::path::Path;
+
 use crate::baseline;
 use crate::exit::ExitStatus;
+use crate::first_seen::{History, NoHistory};
 use crate::report::from_jsonl;
+use crate::state::Store;
 
 /// `trailgate report --from FILE...`: the JSON Lines of one or more scans, merged and rendered
 /// as the scan would have rendered them.
@@ -45,6 +49,17 @@ pub fn report(
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, "; no report was written"),
     };
+    // Opened (and locked) before anything is read, as by `scan --state`.
+    let mut store = match &plan.state {
+        None => None,
+        Some(dir) => match Store::open(dir) {
+            Ok(store) => Some(store),
+            Err(err) => {
+                writeln!(stderr, "error: {err}; no report was written")?;
+                return Ok(ExitStatus::Usage);
+            }
+        },
+    };
     let merged = match from_jsonl::read(&plan.from) {
         Ok(merged) => merged,
         Err(message) => {
@@ -70,6 +85,22 @@ pub fn report(
     }
     let mut result = merged.result;
     crate::correlate::stage::recompute(&rules, &mut result);
+    let mut batch = match store.as_mut().map(Store::batch).transpose() {
+        Ok(batch) => batch,
+        Err(err) => {
+            writeln!(stderr, "error: {err}; no report was written")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let mut none = NoHistory;
+    let history: &mut dyn History = match batch.as_mut() {
+        Some(batch) => batch,
+        None => &mut none,
+    };
+    if let Err(err) = crate::first_seen::stage::recompute(&rules, &mut result, history) {
+        writeln!(stderr, "error: {err}; no report was written")?;
+        return Ok(ExitStatus::Usage);
+    }
     if let Some(path) = &plan.baseline {
         match baseline::read(path) {
             Ok(baseline) => baseline::compare(&mut result, &baseline),
@@ -83,14 +114,34 @@ pub fn report(
             }
         }
     }
-    write_reports(
+    let status = write_reports(
         &plan.output,
         &result,
         &rules,
         &merged.inputs,
         (stdout, stderr),
         terminal,
-    )
+    )?;
+    let Some(batch) = batch else {
+        return Ok(status);
+    };
+    // As `scan --state`: committed only once the reports are out.
+    if status == ExitStatus::ReportFailed {
+        writeln!(
+            stderr,
+            "warning: state store {}: not updated, since a report could not be written",
+            plan.state.as_deref().unwrap_or(Path::new("?")).display()
+        )?;
+        return Ok(status);
+    }
+    if let Err(err) = batch.commit(result.stats.files_read, 0) {
+        writeln!(
+            stderr,
+            "error: {err}; the reports were written but the store was not updated"
+        )?;
+        return Ok(ExitStatus::ReportFailed);
+    }
+    Ok(status)
 }
 
 fn list(ids: &[&String]) -> String {

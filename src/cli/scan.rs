@@ -469,6 +469,11 @@ fn scan_collected(
         result.stats.merge(part_result.stats);
     }
     if first_seen::any(rules) {
+        // Judged without a store, the run's observations travel in its JSON Lines report, so
+        // that `report --from` can judge shards together (with a store they are final).
+        if batch.is_none() {
+            result.observations = first_seen::observations(rules, &observer, &scanned);
+        }
         let mut none = NoHistory;
         let history: &mut dyn History = match batch {
             Some(batch) => batch,

@@ -12,9 +12,12 @@
 //!   earlier report.
 //! - [`suppression`]: how the configuration's suppressions fared, and the findings they took
 //!   out of the gate.
+//! - [`signals`] and [`observations`]: the state of the correlation and first-seen stages,
+//!   carried by JSON Lines reports so that shards merge into the results of one scan.
 
 pub mod baseline;
 pub mod fingerprint;
+pub mod observations;
 mod result;
 pub mod signals;
 

@@ -164,6 +164,9 @@ pub struct ScanResult {
     /// The correlation stage's state (signals by correlation, group and second), which JSON
     /// Lines reports carry so that shards merge into one scan's correlations.
     pub signals: Vec<super::signals::SignalRecord>,
+    /// The first-seen stage's observations, for the rules it judged without a state store
+    /// (JSON Lines reports carry them so that `report --from` judges shards as one scan).
+    pub observations: super::observations::Observations,
 }
 
 impl ScanResult {

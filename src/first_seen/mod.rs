@@ -132,6 +132,62 @@ impl<P> Observer<P> {
     }
 }
 
+/// One combination's key (the JSON array of its values) and spans, read back from a report.
+pub type KeySpans<P> = (Box<[u8]>, Vec<Span<P>>);
+
+/// One rule's observations, read-only (to carry them in a report).
+pub struct RuleView<'a, P> {
+    /// Index in the rule set.
+    pub rule: usize,
+    pub no_key: u64,
+    pub no_time: u64,
+    /// Each combination's key (the JSON array of its values) and spans.
+    pub keys: Vec<(&'a [u8], &'a Spans<P>)>,
+}
+
+impl<P> Observer<P> {
+    /// Every rule's observations, by rule index; keys in byte order.
+    pub fn view(&self) -> impl Iterator<Item = RuleView<'_, P>> {
+        self.rules.iter().map(|(&rule, observed)| {
+            let mut keys: Vec<(&[u8], &Spans<P>)> = observed
+                .keys
+                .iter()
+                .map(|(key, spans)| (&**key, spans))
+                .collect();
+            keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            RuleView {
+                rule,
+                no_key: observed.no_key,
+                no_time: observed.no_time,
+                keys,
+            }
+        })
+    }
+
+    /// Adds observations read back from a report: `rule`'s counts and one combination's spans
+    /// (`key`: `None` for counts only). Merges like [`Observer::merge`].
+    pub fn absorb(
+        &mut self,
+        rule: usize,
+        history: i64,
+        counts: (u64, u64),
+        key: Option<KeySpans<P>>,
+    ) {
+        let entry = self
+            .rules
+            .entry(rule)
+            .or_insert_with(|| RuleObservations::new(history));
+        entry.no_key += counts.0;
+        entry.no_time += counts.1;
+        if let Some((key, spans)) = key {
+            let held = entry.keys.entry(key).or_default();
+            for span in spans {
+                held.insert(span, history);
+            }
+        }
+    }
+}
+
 /// A first_seen rule that ran in this scan, for [`judge`].
 #[derive(Debug, Clone)]
 pub struct Judged<'a> {

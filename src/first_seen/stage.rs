@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
-use super::{judge, EventRef, History, Judged, Observer};
+use super::{judge, EventRef, History, Judged, Observer, Span};
 use crate::engine::{render, RuleSet, Tap, TapFile};
+use crate::finding::observations::{Observations, ObservedKey, ObservedRule, ObservedSpan};
 use crate::finding::{Finding, FirstSeenCounts, ScanResult, MAX_EVENT_BYTES};
 use crate::rule::Rule;
 use crate::source::Origin;
@@ -134,6 +135,135 @@ pub fn scanned(result: &ScanResult) -> Option<Coverage> {
     })
 }
 
+/// The observations of a scan as its result carries them (JSON Lines writes them), for every
+/// first_seen rule of `rules`, so that `report --from` can judge shards as one scan
+/// ([`recompute`]). `scanned` as for [`finish`].
+pub fn observations(
+    rules: &RuleSet,
+    observer: &Observer<Finding>,
+    scanned: &BTreeMap<usize, Coverage>,
+) -> Observations {
+    let mut out = Observations::default();
+    let views: BTreeMap<usize, super::RuleView<'_, Finding>> =
+        observer.view().map(|view| (view.rule, view)).collect();
+    for (i, rule) in rules.rules().iter().enumerate() {
+        if rule.first_seen.is_none() {
+            continue;
+        }
+        let view = views.get(&i);
+        out.rules.push(ObservedRule {
+            rule_id: rule.id.clone(),
+            scanned: scanned.get(&i).map(|c| (c.from, c.latest)),
+            no_key: view.map_or(0, |v| v.no_key),
+            no_time: view.map_or(0, |v| v.no_time),
+        });
+        for (key, spans) in view.map(|v| v.keys.as_slice()).unwrap_or_default() {
+            // Keys are JSON arrays of strings (`key_of`); any other is not ours to carry.
+            let Ok(values) = serde_json::from_slice::<Vec<String>>(key) else {
+                continue;
+            };
+            out.keys.push(ObservedKey {
+                rule_id: rule.id.clone(),
+                values,
+                spans: spans
+                    .as_slice()
+                    .iter()
+                    .map(|span| ObservedSpan {
+                        from: span.from,
+                        to: span.to,
+                        finding: span.payload.clone(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+/// `report --from`: judges the first_seen rules whose observations the merged reports carry
+/// again, over every shard at once, against `history` (a store with `report --state`, else
+/// none), replacing the shards' own first-seen findings and summaries for those rules. A shard
+/// scanned with a store carries no observations: its first-seen findings stand as judged.
+pub fn recompute(
+    rules: &RuleSet,
+    result: &mut ScanResult,
+    history: &mut dyn History,
+) -> Result<(), StateError> {
+    if result.observations.is_empty() {
+        return Ok(());
+    }
+    let index: BTreeMap<&str, (usize, &Rule)> = rules
+        .rules()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.first_seen.is_some())
+        .map(|(i, r)| (r.id.as_str(), (i, r)))
+        .collect();
+    let history_of = |rule: &Rule| rule.first_seen.as_ref().map_or(1, |f| f.history);
+    let mut observer: Observer<Finding> = Observer::default();
+    let mut scanned: BTreeMap<usize, Coverage> = BTreeMap::new();
+    let mut judged_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for header in &result.observations.rules {
+        let Some(&(i, rule)) = index.get(header.rule_id.as_str()) else {
+            continue;
+        };
+        judged_ids.insert(rule.id.clone());
+        observer.absorb(i, history_of(rule), (header.no_key, header.no_time), None);
+        if let Some((from, latest)) = header.scanned {
+            let span = Coverage { from, latest };
+            scanned
+                .entry(i)
+                .and_modify(|c| *c = c.join(span))
+                .or_insert(span);
+        }
+    }
+    for key in &result.observations.keys {
+        let Some(&(i, rule)) = index.get(key.rule_id.as_str()) else {
+            continue;
+        };
+        let Ok(bytes) = serde_json::to_vec(&key.values) else {
+            continue;
+        };
+        let spans = key
+            .spans
+            .iter()
+            .filter_map(|span| {
+                let at = span.finding.event_location()?;
+                Some(Span {
+                    from: span.from,
+                    to: span.to,
+                    first: EventRef {
+                        file: at.file.clone(),
+                        record: at.record,
+                    },
+                    payload: span.finding.clone(),
+                })
+            })
+            .collect();
+        observer.absorb(
+            i,
+            history_of(rule),
+            (0, 0),
+            Some((bytes.into_boxed_slice(), spans)),
+        );
+    }
+    result
+        .findings
+        .retain(|f| !judged_ids.contains(f.rule_id.as_str()));
+    result
+        .stats
+        .first_seen
+        .retain(|id, _| !judged_ids.contains(id.as_str()));
+    let only: Vec<usize> = judged_ids
+        .iter()
+        .filter_map(|id| index.get(id.as_str()).map(|&(i, _)| i))
+        .collect();
+    let found = judge_rules(rules, &only, observer, &scanned, history, result)?;
+    result.findings.extend(found);
+    result.sort();
+    Ok(())
+}
+
 /// Ends the first-seen stage: judges `observer` against `history` for every first_seen rule of
 /// `rules` (`scanned`: rule index -> the eventTime span this run scanned with it), writes the
 /// run's observations into `history`, counts the findings and each rule's summary into the
@@ -145,11 +275,33 @@ pub fn finish(
     history: &mut dyn History,
     result: &mut ScanResult,
 ) -> Result<Vec<Finding>, StateError> {
-    let judged: Vec<Judged<'_>> = rules
-        .rules()
+    let every: Vec<usize> = (0..rules.rules().len()).collect();
+    let findings = judge_rules(rules, &every, observer, scanned, history, result)?;
+    let stats = &mut result.stats;
+    for finding in &findings {
+        stats.findings += 1;
+        *stats
+            .findings_by_severity
+            .entry(finding.severity)
+            .or_default() += 1;
+    }
+    Ok(findings)
+}
+
+/// Judges the first_seen rules among `which` (rule indexes) and writes each one's summary into
+/// the result's statistics; returns their findings in report order.
+fn judge_rules(
+    rules: &RuleSet,
+    which: &[usize],
+    observer: Observer<Finding>,
+    scanned: &BTreeMap<usize, Coverage>,
+    history: &mut dyn History,
+    result: &mut ScanResult,
+) -> Result<Vec<Finding>, StateError> {
+    let judged: Vec<Judged<'_>> = which
         .iter()
-        .enumerate()
-        .filter_map(|(i, rule)| {
+        .filter_map(|&i| {
+            let rule = rules.rules().get(i)?;
             let first_seen = rule.first_seen.as_ref()?;
             Some(Judged {
                 rule: i,
@@ -165,13 +317,6 @@ pub fn finish(
     findings.retain(|f| rules.reports_id(&f.rule_id));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let stats = &mut result.stats;
-    for finding in &findings {
-        stats.findings += 1;
-        *stats
-            .findings_by_severity
-            .entry(finding.severity)
-            .or_default() += 1;
-    }
     for summary in summaries {
         stats.first_seen.insert(
             summary.rule_id,

@@ -40,6 +40,7 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
     let mut error_keys: HashSet<crate::source::InputError> = HashSet::new();
     let mut skipped_keys: HashSet<Arc<str>> = HashSet::new();
     let mut signal_keys: HashSet<String> = HashSet::new();
+    let mut observation_lines: HashSet<String> = HashSet::new();
     let mut scope: Option<Scope> = None;
     let mut inputs_seen: HashSet<String> = HashSet::new();
     // File names are shared, as in a scan.
@@ -93,6 +94,14 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
                 Record::Signal(signal) => {
                     if signal_keys.insert(line.to_string()) {
                         merged.result.signals.push(signal);
+                    }
+                }
+                // Likewise: a share read twice adds its observations once.
+                Record::Observation(observation) => {
+                    if observation_lines.insert(line.to_string()) {
+                        observation
+                            .add_to(&mut merged.result.observations, &mut intern)
+                            .map_err(|e| at(format!("observation record: {e}")))?;
                     }
                 }
                 Record::Summary(summary) => {

@@ -49,6 +49,12 @@ impl StreamingReport for JsonLines {
         for signal in &result.signals {
             line(out, &wire::SignalLine::new(signal))?;
         }
+        for rule in &result.observations.rules {
+            line(out, &wire::ObservationLine::rule(rule))?;
+        }
+        for key in &result.observations.keys {
+            line(out, &wire::ObservationLine::key(key))?;
+        }
         let stats = &result.stats;
         let summary = wire::Summary {
             stats: Some(wire::StatsOut {

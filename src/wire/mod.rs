@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::finding::observations::{Observations, ObservedKey, ObservedRule, ObservedSpan};
 use crate::finding::signals::SignalRecord;
 use crate::finding::{self, EventLocation, Location, Measure, Member, Window};
 use crate::rule::Severity;
@@ -34,6 +35,7 @@ pub enum Kind {
     Gone,
     Summary,
     Signal,
+    Observation,
 }
 
 /// The first look at a JSON Lines record: its type and version, to pick the type to read.
@@ -54,6 +56,7 @@ pub enum Record<'a> {
     Gone(Gone<'a>),
     Summary(Box<Summary<'a>>),
     Signal(SignalRecord),
+    Observation(Box<ObservationLine<'a>>),
 }
 
 /// A record of the correlation stage's state (`finding::signals`): a JSON Lines report carries
@@ -72,6 +75,129 @@ impl<'a> SignalLine<&'a SignalRecord> {
             kind: Kind::Signal,
             record,
         }
+    }
+}
+
+/// A record of the first-seen stage's state (`finding::observations`), written by a scan that
+/// judged `first_seen` rules without a state store, so that `report --from` judges shards as one
+/// scan. Either a rule's header (`scanned`, `no_key`, `no_time`) or one combination of its
+/// (`values`, `spans`, each span with the finding of its first event).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ObservationLine<'a> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_key: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_time: Option<u64>,
+    #[serde(borrow)]
+    pub rule_id: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned: Option<Option<ScannedOut>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spans: Option<Vec<SpanOut<'a>>>,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<Cow<'a, str>>>,
+}
+
+/// The `eventTime` span (seconds since the epoch) a scan covered with a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannedOut {
+    pub from: i64,
+    pub latest: i64,
+}
+
+/// A span of observations of one combination, with its first event's finding.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SpanOut<'a> {
+    #[serde(borrow)]
+    pub finding: Finding<'a>,
+    pub from: i64,
+    pub to: i64,
+}
+
+impl<'a> ObservationLine<'a> {
+    /// A rule's header line.
+    pub fn rule(rule: &'a ObservedRule) -> ObservationLine<'a> {
+        ObservationLine {
+            no_key: Some(rule.no_key),
+            no_time: Some(rule.no_time),
+            rule_id: Cow::Borrowed(&rule.rule_id),
+            scanned: Some(
+                rule.scanned
+                    .map(|(from, latest)| ScannedOut { from, latest }),
+            ),
+            spans: None,
+            kind: Kind::Observation,
+            values: None,
+        }
+    }
+
+    /// One combination's line.
+    pub fn key(key: &'a ObservedKey) -> ObservationLine<'a> {
+        ObservationLine {
+            no_key: None,
+            no_time: None,
+            rule_id: Cow::Borrowed(&key.rule_id),
+            scanned: None,
+            spans: Some(
+                key.spans
+                    .iter()
+                    .map(|span| SpanOut {
+                        finding: Finding::new(&span.finding, None, Detail::Lines),
+                        from: span.from,
+                        to: span.to,
+                    })
+                    .collect(),
+            ),
+            kind: Kind::Observation,
+            values: Some(
+                key.values
+                    .iter()
+                    .map(|v| Cow::Borrowed(v.as_str()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Adds what the line says to `observations`.
+    pub fn add_to(
+        self,
+        observations: &mut Observations,
+        intern: &mut dyn FnMut(&str) -> std::sync::Arc<str>,
+    ) -> Result<(), String> {
+        let rule_id = self.rule_id.into_owned();
+        match (self.values, self.spans) {
+            (Some(values), Some(spans)) => {
+                let spans = spans
+                    .into_iter()
+                    .map(|span| {
+                        let finding = span.finding.into_finding(intern)?;
+                        if finding.event_location().is_none() {
+                            return Err("a span's finding must be at one event".to_string());
+                        }
+                        Ok(ObservedSpan {
+                            from: span.from,
+                            to: span.to,
+                            finding,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                observations.keys.push(ObservedKey {
+                    rule_id,
+                    values: values.into_iter().map(Cow::into_owned).collect(),
+                    spans,
+                });
+            }
+            (None, None) => observations.rules.push(ObservedRule {
+                rule_id,
+                scanned: self.scanned.flatten().map(|s| (s.from, s.latest)),
+                no_key: self.no_key.unwrap_or_default(),
+                no_time: self.no_time.unwrap_or_default(),
+            }),
+            _ => return Err("`values` and `spans` go together".into()),
+        }
+        Ok(())
     }
 }
 
@@ -99,6 +225,9 @@ pub fn read_record(line: &str) -> Result<Record<'_>, String> {
                 .map_err(typed)?
                 .record,
         ),
+        "observation" => {
+            Record::Observation(Box::new(serde_json::from_str(line).map_err(typed)?))
+        }
         other => {
             return Err(format!(
                 "unknown record type `{other}` (a newer trailgate may write it); give JSON Lines reports of `trailgate scan -o jsonl=FILE`"
