@@ -389,3 +389,76 @@ print(key["AccessKeyId"], key["SecretAccessKey"])
         "{message}"
     );
 }
+
+/// `--state` over S3: a listed object is remembered by its URL, ETag and size, so the next run
+/// fetches none of them; an object written again (a new ETag) is read again, alone.
+#[test]
+fn state_remembers_listed_objects_by_etag() {
+    let Some(endpoint) = s3::endpoint() else {
+        return;
+    };
+    let bucket = s3::bucket_with(
+        &endpoint,
+        "state",
+        &repo().join("fixtures/trails"),
+        "trails/",
+    );
+    let url = format!("s3://{bucket}/trails/");
+    let store = tempfile::tempdir().unwrap();
+    let state = store.path().to_str().unwrap();
+    let scan = || {
+        let run = trailgate(
+            repo(),
+            &[
+                "scan",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--state",
+                state,
+                "--endpoint-url",
+                &endpoint,
+                &url,
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str::<Value>(&run.stdout).unwrap()
+    };
+    let first = scan();
+    let read = first["summary"]["files_read"].as_u64().unwrap();
+    assert!(read >= 2, "{:#}", first["summary"]);
+    assert!(first["summary"]["findings"].as_u64().unwrap() > 0);
+    let second = scan();
+    assert_eq!(
+        second["summary"]["files_read"], 0,
+        "{:#}",
+        second["summary"]
+    );
+    assert_eq!(second["summary"]["files_unchanged"], read);
+    assert_eq!(second["summary"]["findings"], 0);
+
+    // One object written again with other bytes: a new ETag and size.
+    let (key, bytes) = s3::files_under(&repo().join("fixtures/trails"), "trails/")
+        .into_iter()
+        .find(|(key, _)| key.contains("/CloudTrail/") && key.ends_with(".json.gz"))
+        .expect("a trail file in fixtures/trails");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+        &mut text,
+    )
+    .unwrap();
+    let mut changed: Value = serde_json::from_str(&text).unwrap();
+    let first_record = changed["Records"][0].clone();
+    changed["Records"]
+        .as_array_mut()
+        .unwrap()
+        .push(first_record);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, changed.to_string().as_bytes()).unwrap();
+    s3::put_all(&endpoint, &bucket, vec![(key, encoder.finish().unwrap())]);
+    let third = scan();
+    assert_eq!(third["summary"]["files_read"], 1, "{:#}", third["summary"]);
+    assert_eq!(third["summary"]["files_unchanged"], read - 1);
+}

@@ -362,10 +362,14 @@ fn scan_collected(
     let mut identities = Vec::with_capacity(files.len());
     let mut plans = Vec::with_capacity(files.len());
     for file in &files {
-        // Only local files are remembered: S3 listings do not yet carry the ETag the identity
-        // of an object needs, so objects are read every run.
-        let identity = match (&batch, &file.path) {
-            (Some(_), Some(path)) => FileIdentity::local(path).ok(),
+        // A local file by its path, size and modification time; a listed S3 object by its URL,
+        // ETag and size. An object named by its full key is not listed, so has no version to
+        // compare: it is read every run.
+        let identity = match (&batch, &file.path, &file.remote) {
+            (Some(_), Some(path), _) => FileIdentity::local(path).ok(),
+            (Some(_), None, Some(remote)) => remote
+                .version()
+                .map(|v| FileIdentity::s3(&file.name, v.etag.as_deref(), v.size)),
             _ => None,
         };
         let plan = match (&batch, &identity) {
@@ -384,6 +388,12 @@ fn scan_collected(
             rules: all.clone(),
             files: Vec::new(),
         });
+    }
+    // An unchanged S3 object is not fetched, not even ahead of the workers.
+    for &i in &unchanged {
+        if let Some(remote) = &files[i].remote {
+            remote.forget();
+        }
     }
     let mut files: Vec<Option<_>> = files.into_iter().map(Some).collect();
     let mut rest = Some(Discovery {

@@ -72,9 +72,22 @@ impl std::fmt::Debug for Fetcher {
 pub struct Remote {
     fetcher: Arc<Fetcher>,
     index: usize,
+    /// As listed; `None` for an object named by its key (not listed).
+    version: Option<ObjectVersion>,
 }
 
 impl Remote {
+    /// The object's ETag and size as listed, which `--state` remembers it by; `None` for an
+    /// object named by its full key, which is not listed (and so read every run).
+    pub fn version(&self) -> Option<&ObjectVersion> {
+        self.version.as_ref()
+    }
+
+    /// The scan will not read this object: it is not fetched ahead.
+    pub fn forget(&self) {
+        self.fetcher.forget(self.index);
+    }
+
     /// Fetches (or takes the prefetched) object: its bytes as stored.
     pub(in crate::source) fn fetch(&self) -> Result<Vec<u8>, String> {
         self.fetcher.take(self.index)
@@ -140,12 +153,28 @@ impl Fetcher {
         Ok(store)
     }
 
-    fn add(self: &Arc<Self>, store: Arc<AmazonS3>, key: Path) -> Remote {
+    fn add(
+        self: &Arc<Self>,
+        store: Arc<AmazonS3>,
+        key: Path,
+        version: Option<ObjectVersion>,
+    ) -> Remote {
         let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
         objects.push((store, key));
         Remote {
             fetcher: self.clone(),
             index: objects.len() - 1,
+            version,
+        }
+    }
+
+    /// Object `index` will not be read (`--state` found it unchanged): never fetch it ahead,
+    /// and drop a fetch already started.
+    fn forget(&self, index: usize) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.taken.insert(index);
+        if let Some(handle) = state.started.remove(&index) {
+            handle.abort();
         }
     }
 
@@ -192,7 +221,7 @@ impl Fetcher {
         store: &Arc<AmazonS3>,
         url: &S3Url,
         options: &S3Options,
-    ) -> Result<Vec<Path>, String> {
+    ) -> Result<Vec<Listed>, String> {
         let prefix = url.key.trim_matches('/');
         let root = Path::from(prefix);
         let narrow = &Narrow::new(options);
@@ -223,7 +252,7 @@ impl Fetcher {
                                         }
                                     }
                                     let objects =
-                                        listed.objects.into_iter().map(|o| o.location).collect();
+                                        listed.objects.into_iter().map(Listed::from).collect();
                                     Ok::<_, object_store::Error>((objects, children))
                                 } else {
                                     Ok((flat(store, &node).await?, Vec::new()))
@@ -246,14 +275,37 @@ impl Fetcher {
     }
 }
 
-/// Every object under `root`, as listed: keys stay as S3 gave them, never encoded twice.
-async fn flat(store: &Arc<AmazonS3>, root: &Path) -> Result<Vec<Path>, object_store::Error> {
+/// An object as a listing gave it: its key (as S3 gave it, never encoded twice) and its
+/// version (ETag and size), which `--state` remembers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Listed {
+    key: Path,
+    version: ObjectVersion,
+}
+
+impl From<object_store::ObjectMeta> for Listed {
+    fn from(meta: object_store::ObjectMeta) -> Listed {
+        Listed {
+            key: meta.location,
+            version: ObjectVersion {
+                etag: meta.e_tag,
+                size: meta.size,
+            },
+        }
+    }
+}
+
+/// What tells one version of an object from another.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObjectVersion {
+    pub etag: Option<String>,
+    pub size: u64,
+}
+
+/// Every object under `root`, as listed.
+async fn flat(store: &Arc<AmazonS3>, root: &Path) -> Result<Vec<Listed>, object_store::Error> {
     let root = (!root.as_ref().is_empty()).then_some(root);
-    store
-        .list(root)
-        .map_ok(|meta| meta.location)
-        .try_collect()
-        .await
+    store.list(root).map_ok(Listed::from).try_collect().await
 }
 
 /// Where a listing prefix sits in CloudTrail's layout:
@@ -489,7 +541,7 @@ pub(super) fn discover(urls: &[String], options: &S3Options) -> Discovery {
                 &fetcher,
                 &store,
                 &parsed.bucket,
-                key,
+                (key, None),
                 &mut discovery,
                 &mut seen,
             );
@@ -510,8 +562,8 @@ pub(super) fn discover(urls: &[String], options: &S3Options) -> Discovery {
             .split('/')
             .filter(|s| !s.is_empty())
             .count();
-        for path in keys {
-            let key = path.as_ref();
+        for listed in keys {
+            let key = listed.key.as_ref();
             let segments: Vec<&str> = key.split('/').collect();
             // Hidden folders below the prefix hold no trails, as in a local walk.
             if segments
@@ -528,7 +580,7 @@ pub(super) fn discover(urls: &[String], options: &S3Options) -> Discovery {
                     &fetcher,
                     &store,
                     &parsed.bucket,
-                    path.clone(),
+                    (listed.key.clone(), Some(listed.version.clone())),
                     &mut discovery,
                     &mut seen,
                 );
@@ -554,7 +606,7 @@ fn add(
     fetcher: &Arc<Fetcher>,
     store: &Arc<AmazonS3>,
     bucket: &str,
-    path: Path,
+    (path, version): (Path, Option<ObjectVersion>),
     discovery: &mut Discovery,
     seen: &mut HashSet<String>,
 ) {
@@ -571,7 +623,7 @@ fn add(
         });
         return;
     }
-    let remote = fetcher.add(store.clone(), path);
+    let remote = fetcher.add(store.clone(), path, version);
     discovery.files.push(TrailFile {
         name,
         path: None,
