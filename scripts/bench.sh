@@ -46,10 +46,21 @@ measure() { # name, command...: prints "name seconds peak_kb"
 results=()
 results+=("$(measure "inflate-floor-1-thread" "$bin/examples/inflate_floor" "$dir" 1)")
 results+=("$(measure "inflate-floor-$cores-threads" "$bin/examples/inflate_floor" "$dir" "$threads")")
-results+=("$(measure "trailgate-builtin" "$bin/trailgate" scan --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
+# The default set (no selection): every built-in rule but the informational ones, correlations.
+results+=("$(measure "trailgate-default-1-thread" "$bin/trailgate" scan --fail-on never -j 1 -o jsonl=/dev/null "$dir")")
+results+=("$(measure "trailgate-default" "$bin/trailgate" scan --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
+# Every built-in pack but the first-seen one, which is measured on its own below (its rules need
+# history and collect their state until the end of the scan).
+packs=()
+for pack in rules/aws/*/; do
+  case "$pack" in */first-seen/) ;; *) packs+=(--rules "$pack") ;; esac
+done
+results+=("$(measure "trailgate-all-packs" "$bin/trailgate" scan "${packs[@]}" --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
 if [ -d "$sigma" ]; then
-  results+=("$(measure "trailgate-builtin+sigma" "$bin/trailgate" scan --rules rules --rules "$sigma" --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
+  results+=("$(measure "trailgate-sigma" "$bin/trailgate" scan --rules "$sigma" --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
+  results+=("$(measure "trailgate-all-packs+sigma" "$bin/trailgate" scan "${packs[@]}" --rules "$sigma" --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
 fi
+results+=("$(measure "trailgate-first-seen-pack" "$bin/trailgate" scan --rules rules/aws/first-seen --fail-on never -j "$threads" -o json=/dev/null "$dir")")
 results+=("$(measure "trailgate-one-rule" "$bin/trailgate" scan --rules rules/aws/threats/aws-cloudtrail-stopped-or-deleted.yaml --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
 jq_rule='.Records[] | select(.eventSource == "cloudtrail.amazonaws.com" and (.eventName == "StopLogging" or .eventName == "DeleteTrail"))'
 results+=("$(measure "zcat-jq-one-rule" bash -c "find '$dir' -name '*.json.gz' -not -path '*CloudTrail-Digest*' -print0 | xargs -0 zcat | jq -c '$jq_rule'")")

@@ -19,7 +19,7 @@ use crate::finding::Finding;
 use crate::finding::{Location, ScanResult};
 use crate::first_seen::stage::{self as first_seen, FirstSeenTap};
 use crate::first_seen::{History, NoHistory, Observer};
-use crate::report::{self, Context, StreamingReport};
+use crate::report::{self, Context, Format, StreamingReport};
 use crate::source::{discover, s3, Discovery, Input};
 use crate::state::plan::{group, plan_file, FilePlan, Group};
 use crate::state::{rule_fingerprint, Batch, Coverage, FileIdentity, StateError, Store};
@@ -277,7 +277,10 @@ fn scan_suppressed(
         &options,
         correlations.as_ref(),
         batch.as_mut(),
-        plan.rescan,
+        (
+            plan.rescan,
+            destinations.iter().any(|d| d.format == Format::Jsonl),
+        ),
     );
     if let Some(display) = display {
         display.finish();
@@ -340,14 +343,15 @@ type Mark = (FileIdentity, Vec<[u8; 16]>);
 /// The collected scan: with a store (`batch`), files the store says were scanned with every
 /// rule are skipped and the others read for the rules they still need (`state::plan`), a group
 /// of files per set of rules; then the correlation and first-seen stages. Returns the sorted
-/// result and the files to mark in the store.
+/// result and the files to mark in the store. `jsonl`: a JSON Lines report is written, so the
+/// first-seen observations travel in the result (a copy of the stage's state, made only then).
 fn scan_collected(
     rules: &RuleSet,
     discovery: Discovery,
     options: &ScanOptions,
     correlations: Option<&Arc<CorrelationTap>>,
     batch: Option<&mut Batch<'_>>,
-    rescan: bool,
+    (rescan, jsonl): (bool, bool),
 ) -> Result<(ScanResult, Vec<Mark>), StateError> {
     let started = std::time::Instant::now();
     let all: Vec<usize> = (0..rules.rules().len()).collect();
@@ -481,7 +485,7 @@ fn scan_collected(
     if first_seen::any(rules) {
         // Judged without a store, the run's observations travel in its JSON Lines report, so
         // that `report --from` can judge shards together (with a store they are final).
-        if batch.is_none() {
+        if batch.is_none() && jsonl {
             result.observations = first_seen::observations(rules, &observer, &scanned);
         }
         let mut none = NoHistory;
