@@ -452,6 +452,9 @@ mod tests {
             sarif_root: std::path::Path::new("/"),
             inputs: &[],
             reports: &[],
+            enriched: Default::default(),
+            group_by: None,
+            principals: None,
         };
         let mut out = Vec::new();
         Junit.render(&ScanResult::default(), &cx, &mut out).unwrap();
