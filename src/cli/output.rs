@@ -26,7 +26,7 @@ pub(super) fn context<'a>(
     destination: &Destination,
     rules: &'a RuleSet,
     (paths, reports): (&'a [String], &'a [(Format, String)]),
-    principals: Option<&'a Principals>,
+    (principals, accounts): (Option<&'a Principals>, Option<&'a AccountNames>),
     terminal: Terminal,
 ) -> Context<'a> {
     let color = destination.format == Format::Text
@@ -48,6 +48,7 @@ pub(super) fn context<'a>(
         enriched: plan.enriched,
         group_by: plan.group_by,
         principals,
+        accounts,
     }
 }
 
@@ -91,7 +92,7 @@ pub(super) fn write_reports(
     plan: &OutputPlan,
     result: &ScanResult,
     rules: &RuleSet,
-    (paths, principals): (&[String], Option<&Principals>),
+    (paths, principals, accounts): (&[String], Option<&Principals>, Option<&AccountNames>),
     (stdout, stderr): (&mut dyn Write, &mut dyn Write),
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
@@ -104,7 +105,7 @@ pub(super) fn write_reports(
             destination,
             rules,
             (paths, &reports),
-            principals,
+            (principals, accounts),
             terminal,
         );
         let written = if destination.format == Format::Sarif {

@@ -115,7 +115,11 @@ pub fn report(
         &plan.output,
         &result,
         &rules,
-        (&merged.inputs, None),
+        (
+            &merged.inputs,
+            None,
+            enricher.as_ref().and_then(|e| e.accounts.as_ref()),
+        ),
         (stdout, stderr),
         terminal,
     )

@@ -226,7 +226,7 @@ fn scan_suppressed(
                 destination,
                 &rules,
                 (paths, &reports),
-                None,
+                (None, enricher.as_ref().and_then(|e| e.accounts.as_ref())),
                 terminal,
             );
             streams.push(Streamed {
@@ -337,7 +337,11 @@ fn scan_suppressed(
         &plan.output,
         &result,
         &rules,
-        (paths, principals.as_ref()),
+        (
+            paths,
+            principals.as_ref(),
+            enricher.as_ref().and_then(|e| e.accounts.as_ref()),
+        ),
         (stdout, stderr),
         terminal,
     )?;

@@ -455,6 +455,7 @@ mod tests {
             enriched: Default::default(),
             group_by: None,
             principals: None,
+            accounts: None,
         };
         let mut out = Vec::new();
         Junit.render(&ScanResult::default(), &cx, &mut out).unwrap();

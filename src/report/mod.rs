@@ -194,6 +194,9 @@ pub struct Context<'a> {
     /// HTML and Markdown reports with enrichment on): its own format, and a section of the HTML
     /// and Markdown reports.
     pub principals: Option<&'a principals::Principals>,
+    /// The account names of `--accounts`, for accounts no finding names (the scanned accounts,
+    /// those of resolved findings).
+    pub accounts: Option<&'a crate::enrich::AccountNames>,
 }
 
 /// Which enrichment a run has on.
