@@ -250,11 +250,11 @@ fn one_event_with_several_findings_reads_as_one_item() {
     .stdout;
     assert!(html.contains("<span data-count=\"groups\">1</span> items from 3 findings"));
     assert_eq!(
-        html.matches("<tr data-severity=\"high\" data-findings=")
+        html.matches("<tr data-group-severity=\"high\" data-findings=")
             .count(),
         1
     );
-    assert!(html.contains("<tr data-severity=\"high\" data-findings=\"3\">"));
+    assert!(html.contains("<tr data-group-severity=\"high\" data-findings=\"3\">"));
     let markdown = run_ok(&[
         "scan",
         "--group-by",

@@ -755,7 +755,7 @@ fn changes(
     let head = "<th class=\"num\">New</th><th class=\"num\">Still open</th><th class=\"num\">Resolved</th>";
     let _ = write!(
         page,
-        "<div><h3>Per control</h3><div class=\"scroll\"><table class=\"data\" data-group=\"changes-control\"><thead><tr><th>Control</th>{head}</tr></thead><tbody>"
+        "<div><h3>Per control</h3><div class=\"scroll\"><table class=\"data\" data-table=\"changes-control\"><thead><tr><th>Control</th>{head}</tr></thead><tbody>"
     );
     for (framework, control, c) in &changes.controls {
         let _ = writeln!(
@@ -773,7 +773,7 @@ fn changes(
     page.push_str("</tbody></table></div></div>\n");
     let _ = write!(
         page,
-        "<div><h3>Per account</h3><div class=\"scroll\"><table class=\"data\" data-group=\"changes-account\"><thead><tr><th>Account</th>{head}</tr></thead><tbody>"
+        "<div><h3>Per account</h3><div class=\"scroll\"><table class=\"data\" data-table=\"changes-account\"><thead><tr><th>Account</th>{head}</tr></thead><tbody>"
     );
     for (account, c) in &changes.accounts {
         let name = account.map_or_else(
@@ -821,7 +821,7 @@ fn principals_section(page: &mut String, principals: &Principals, cx: &Context<'
         );
     }
     page.push_str(
-        "<div class=\"scroll\"><table class=\"data\" data-group=\"principals\"><thead><tr><th>Principal</th>\
+        "<div class=\"scroll\"><table class=\"data\" data-table=\"principals\"><thead><tr><th>Principal</th>\
          <th class=\"num\">Events</th><th class=\"num\">Failed</th><th>First seen</th><th>Last seen</th><th>Accounts</th>\
          <th>Source addresses</th><th>Access keys</th><th>User agents</th><th>Top calls</th><th>Findings</th></tr></thead><tbody>\n",
     );
@@ -937,7 +937,7 @@ fn grouped(page: &mut String, result: &ScanResult, by: GroupBy, audit: &Audit<'_
     };
     let _ = writeln!(
         page,
-        "<div class=\"scroll\"><table class=\"data\" data-group=\"grouped-{}\"><thead><tr><th>Severity</th><th>{head}</th>\
+        "<div class=\"scroll\"><table class=\"data\" data-table=\"grouped-{}\"><thead><tr><th>Severity</th><th>{head}</th>\
          <th>Time</th><th>Account</th><th>Findings</th></tr></thead><tbody>",
         by.name()
     );
@@ -994,7 +994,7 @@ fn grouped(page: &mut String, result: &ScanResult, by: GroupBy, audit: &Audit<'_
             .collect();
         let _ = writeln!(
             page,
-            "<tr data-severity=\"{}\" data-findings=\"{}\"><td class=\"badges\">{}</td><td class=\"wrap\">{what}</td><td>{}</td>\
+            "<tr data-group-severity=\"{}\" data-findings=\"{}\"><td class=\"badges\">{}</td><td class=\"wrap\">{what}</td><td>{}</td>\
              <td class=\"wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
             g.severity,
             g.findings.len(),
