@@ -836,3 +836,49 @@ fn snapshots_of_enriched_outputs() {
         insta::assert_snapshot!("principals_csv", std::fs::read_to_string(&csv).unwrap());
     });
 }
+
+/// The names a scan wrote into its JSON Lines come back with `report --from`, in every format
+/// (the CSV gets its `account_name` column as the scan's would).
+#[test]
+fn report_from_keeps_the_names_the_scan_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("scan.jsonl");
+    run_ok(&[
+        "scan",
+        "--fail-on",
+        "never",
+        "--accounts",
+        ACCOUNTS_CSV,
+        "-o",
+        &format!("jsonl={}", jsonl.display()),
+        TRAIL,
+    ]);
+    let from = jsonl.to_str().unwrap();
+    for format in ["csv", "json", "text", "markdown"] {
+        let merged = run_ok(&[
+            "report",
+            "--from",
+            from,
+            "--fail-on",
+            "never",
+            "--format",
+            format,
+        ]);
+        let direct = run_ok(&[
+            "scan",
+            "--fail-on",
+            "never",
+            "--accounts",
+            ACCOUNTS_CSV,
+            "--format",
+            format,
+            TRAIL,
+        ]);
+        if format == "csv" || format == "text" {
+            let cut = |s: &str| s.split("\nSummary:").next().unwrap().to_string();
+            assert_eq!(cut(&merged.stdout), cut(&direct.stdout), "{format}");
+        } else {
+            assert!(merged.stdout.contains("prod-payments"), "{format}");
+        }
+    }
+}

@@ -111,8 +111,15 @@ pub fn report(
             }
         }
     }
+    // Findings the scans enriched keep their names and places; formats with fixed columns (CSV)
+    // then show them as the scan's would.
+    let mut output = plan.output.clone();
+    for f in &result.findings {
+        output.enriched.accounts |= f.account_name().is_some();
+        output.enriched.geo |= f.source_place().is_some();
+    }
     write_reports(
-        &plan.output,
+        &output,
         &result,
         &rules,
         (
