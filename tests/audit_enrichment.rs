@@ -17,7 +17,9 @@ use serde_json::Value;
 
 const TRAIL: &str = "fixtures/audit/trail";
 const ACCOUNTS_CSV: &str = "fixtures/audit/accounts.csv";
-const ACCOUNTS_JSON: &str = "fixtures/audit/accounts.json";
+/// The JSON of `aws organizations list-accounts` (a `.txt` name: recognised by its first `{`, and
+/// not read as a trail when tests scan all of `fixtures/`).
+const ACCOUNTS_JSON: &str = "fixtures/audit/list-accounts.txt";
 const RULES: &str = "fixtures/audit/rules";
 const PROD: &str = "111122223333";
 const STAGING: &str = "444455556666";

@@ -801,9 +801,11 @@ fn principals_section(page: &mut String, principals: &Principals, cx: &Context<'
     let _ = writeln!(
         page,
         "<section id=\"principals\">\n<h2>Principals</h2>\n<p class=\"muted\">Every principal seen in the scan, \
-         with or without findings: <span data-count=\"principals\">{total}</span>, most events first. Lists keep \
-         their {} most frequent values (calls: the {} most frequent); the rest are counted.</p>",
+         with or without findings: <span data-count=\"principals\">{total}</span>, most events first. Each list keeps \
+         its first {} distinct values (calls: {}, the {} most frequent shown), each with its events; \
+         the events of other values are counted.</p>",
         principals.limits.values,
+        principals.limits.calls,
         crate::summary::principals::TOP_CALLS,
     );
     if total > HTML_PRINCIPALS {
