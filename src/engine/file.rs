@@ -20,7 +20,10 @@ use crate::time::parse_rfc3339;
 
 /// What scanning one file produced, besides the parts already handed on.
 #[derive(Default)]
-pub(super) struct FileOutcome {
+pub(super) struct FileOutcome<'a> {
+    /// What the scan's watch gathered from this file, folded in by the scan in file order (so
+    /// that what it builds does not depend on which file finished first).
+    pub(super) watched: Option<Box<dyn WatchFile + Send + 'a>>,
     pub(super) findings: Vec<Finding>,
     /// Findings per severity, counted before they are handed on.
     pub(super) tally: BTreeMap<Severity, usize>,
@@ -119,13 +122,13 @@ const PART_FINDINGS: usize = 2048;
 
 /// Scans one file. Findings go to `emit` in parts at record boundaries once `PART_FINDINGS` have
 /// piled up; the rest come back in the outcome.
-pub(super) fn scan_file(
+pub(super) fn scan_file<'a>(
     rules: &RuleSet,
     file: &TrailFile,
-    options: &ScanOptions,
+    options: &'a ScanOptions,
     held: &AtomicUsize,
     emit: &mut dyn FnMut(Vec<Finding>),
-) -> FileOutcome {
+) -> FileOutcome<'a> {
     if options.reference {
         return scan_file_reference(rules, file, options, held);
     }
@@ -138,7 +141,8 @@ pub(super) fn scan_file(
     let keep = options.keep_events.then_some(held);
     let mut tap = tapped(options);
     let enricher = options.enricher.as_deref();
-    let mut watch: Option<Box<dyn WatchFile + '_>> = options.watch.as_deref().map(|w| w.file());
+    let mut watch: Option<Box<dyn WatchFile + Send + 'a>> =
+        options.watch.as_deref().map(|w| w.file());
     // The index's shortcut only holds when every event is in scope: a scope needs each event's
     // time, account and region, so then every record is parsed. A watch sees every event.
     let shortcut = options.scope.is_everything() && watch.is_none();
@@ -252,9 +256,7 @@ pub(super) fn scan_file(
             }
         },
     );
-    if let Some(watch) = watch {
-        watch.finish();
-    }
+    outcome.watched = watch;
     outcome.bytes = on_disk;
     outcome.events = events - result.coverage.left_out();
     outcome.coverage = std::mem::take(&mut result.coverage);
@@ -280,12 +282,12 @@ pub(super) fn scan_file(
 
 /// The straightforward path: parse every record, try every rule on every event. Slow; kept to
 /// prove that the fast path finds exactly the same (`ScanOptions::reference`).
-fn scan_file_reference(
+fn scan_file_reference<'a>(
     rules: &RuleSet,
     file: &TrailFile,
-    options: &ScanOptions,
+    options: &'a ScanOptions,
     held: &AtomicUsize,
-) -> FileOutcome {
+) -> FileOutcome<'a> {
     let contents = file.read(&options.limits);
     let mut outcome = FileOutcome {
         bytes: contents.bytes,
@@ -343,9 +345,7 @@ fn scan_file_reference(
     if let Some((_, file)) = tap {
         file.finish();
     }
-    if let Some(watch) = watch {
-        watch.finish();
-    }
+    outcome.watched = watch;
     outcome.events -= result.coverage.left_out();
     outcome.findings = findings;
     outcome.suppressed = result.suppressed;

@@ -52,14 +52,16 @@ pub struct ScanOptions {
 /// Sees every event the scan evaluates, one state per file (like a [`Tap`], which sees only
 /// matches). Files are done in any order: the states must merge in any order.
 pub trait Watch: Send + Sync + std::fmt::Debug {
-    fn file(&self) -> Box<dyn WatchFile + '_>;
+    fn file(&self) -> Box<dyn WatchFile + Send + '_>;
 }
 
 /// What a [`Watch`] gathers from one file.
 pub trait WatchFile {
     /// An event in scope, before any rule sees it (without the enrichment annotation).
     fn event(&mut self, event: &Value);
-    /// The file is done: fold what was gathered into the watch's state.
+    /// The file is done: fold what was gathered into the watch's state. Called on the scan's
+    /// thread in file order (report order), whatever order the files finished in, so that a
+    /// state whose merge is not commutative (capped lists) comes out the same on every run.
     fn finish(self: Box<Self>);
 }
 
@@ -125,7 +127,11 @@ pub fn scan_streaming<T: Send>(
     result.stats.ignored = ignored;
     result.stats.rules = rules.rules().len();
     result.stats.files_failed = result.errors.len();
-    let mut collect = |(outcome, prepared): (FileOutcome, Option<T>), sink: &mut dyn FnMut(T)| {
+    let mut collect = |(mut outcome, prepared): (FileOutcome<'_>, Option<T>),
+                       sink: &mut dyn FnMut(T)| {
+        if let Some(watched) = outcome.watched.take() {
+            watched.finish();
+        }
         let mut stats = Stats {
             events: outcome.events,
             bytes: outcome.bytes,
@@ -161,7 +167,7 @@ pub fn scan_streaming<T: Send>(
         }
         prepare(findings)
     };
-    let scan_one = |file: &TrailFile, send: &mut dyn FnMut(T)| -> (FileOutcome, Option<T>) {
+    let scan_one = |file: &TrailFile, send: &mut dyn FnMut(T)| -> (FileOutcome<'_>, Option<T>) {
         let mut tally = BTreeMap::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             scan_file(rules, file, options, &held, &mut |findings| {

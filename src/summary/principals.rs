@@ -393,7 +393,7 @@ struct PrincipalFile<'a> {
 }
 
 impl crate::engine::Watch for PrincipalWatch {
-    fn file(&self) -> Box<dyn crate::engine::WatchFile + '_> {
+    fn file(&self) -> Box<dyn crate::engine::WatchFile + Send + '_> {
         Box::new(PrincipalFile {
             watch: self,
             summary: PrincipalSummary::new(self.limits),
