@@ -120,6 +120,12 @@ fn account_names_show_in_every_format() {
             };
             assert_eq!(row.last().unwrap(), name);
         }
+        // JUnit: in each finding's line of its rule's failure.
+        let junit = with(&["--format", "junit"]).stdout;
+        assert!(
+            junit.contains("[account 444455556666 (staging, EU)]"),
+            "{junit}"
+        );
         // Text, Markdown and HTML: beside the id.
         let text = with(&[]).stdout;
         assert!(
@@ -658,6 +664,21 @@ fn geoip_places_source_addresses_in_every_format() {
         .any(|r| r["properties"]["sourceGeo"]["country"] == "US"
             && r["properties"]["sourceIp"] == "45.33.32.156"));
     common::assert_valid_sarif(&sarif);
+    let junit = run_ok(&[
+        "scan",
+        "--fail-on",
+        "never",
+        "--geoip",
+        geoip,
+        "--format",
+        "junit",
+        TRAIL,
+    ])
+    .stdout;
+    assert!(
+        junit.contains("[from 45.33.32.156 (US (Fremont), AS63949 Akamai Technologies, Inc.)]"),
+        "{junit}"
+    );
     // CSV: the geo columns at the end.
     let rows = parse_csv(
         &run_ok(&[

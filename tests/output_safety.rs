@@ -261,6 +261,24 @@ fn grouped_findings_and_the_principals_summary_hold_no_markup_from_the_trail() {
                 "the value is kept as it was: {value:?}"
             );
         }
+        let junit = trailgate(&[
+            "scan",
+            "--rules",
+            &rules,
+            "--accounts",
+            accounts,
+            "--format",
+            "junit",
+            &trail,
+        ]);
+        assert!(
+            junit.stdout.contains("(=cmd &lt;script&gt;"),
+            "{}",
+            junit.stdout
+        );
+        let file = dir.path().join(format!("junit-{by}.xml"));
+        std::fs::write(&file, &junit.stdout).unwrap();
+        common::assert_valid_junit(&file);
         let text = trailgate(&[
             "scan",
             "--rules",
