@@ -161,7 +161,7 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
         },
     );
 
-    scanned(&mut page, result, cx);
+    scanned(&mut page, result, cx, &audit);
     severity(&mut page, &audit);
     compliance(&mut page, &audit);
     rules(&mut page, &audit);
@@ -239,7 +239,7 @@ fn chips(page: &mut String, items: impl Iterator<Item = String>) {
     page.push_str("</div>");
 }
 
-fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>) {
+fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>, audit: &Audit<'_>) {
     let stats = &result.stats;
     page.push_str("<section id=\"scanned\">\n<h2>What was scanned</h2>\n<dl class=\"facts\">");
     fact(page, "Files read", "files_read", stats.files_read, "");
@@ -338,7 +338,12 @@ fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>) {
             if items.len() <= 12 { " open" } else { "" },
             items.len()
         );
-        chips(page, items.iter().cloned());
+        // With --accounts: `111122223333 prod-payments`.
+        let named = |id: &String| match audit.account_names.get(id.as_str()) {
+            Some(account) if name == "Accounts" => format!("{id} {account}"),
+            _ => id.clone(),
+        };
+        chips(page, items.iter().map(named));
         page.push_str("</details>\n");
     }
     let _ = write!(

@@ -145,7 +145,27 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     };
     let _ = writeln!(md, "| Event times | {range} |");
     let _ = writeln!(md, "| Scope | {} |", text(&result.scope.describe()));
-    let _ = writeln!(md, "| Accounts | {} |", list(&stats.accounts));
+    if audit.account_names.is_empty() {
+        let _ = writeln!(md, "| Accounts | {} |", list(&stats.accounts));
+    } else {
+        // With --accounts: each id with its name.
+        const SHOWN: usize = 20;
+        let mut shown: Vec<String> = stats
+            .accounts
+            .iter()
+            .take(SHOWN)
+            .map(|id| account_cell(id, Some(&audit)))
+            .collect();
+        if stats.accounts.len() > SHOWN {
+            shown.push(format!("and {} more", stats.accounts.len() - SHOWN));
+        }
+        let _ = writeln!(
+            md,
+            "| Accounts | {}: {} |",
+            stats.accounts.len(),
+            shown.join(", ")
+        );
+    }
     let _ = writeln!(md, "| Regions | {} |", list(&stats.regions));
     let _ = writeln!(md, "| Rules | {} |", stats.rules);
     if let Some(baseline) = &result.baseline {
