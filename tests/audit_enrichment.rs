@@ -196,6 +196,30 @@ fn a_bad_accounts_file_is_a_usage_error_naming_file_and_line() {
     );
 }
 
+/// Unusable GeoIP paths stop the run before anything is read, naming the path (no databases
+/// needed for this).
+#[test]
+fn unusable_geoip_paths_are_usage_errors() {
+    for (path, says) in [
+        ("fixtures/audit", "no .mmdb file in this directory"),
+        (
+            "fixtures/audit/accounts.csv",
+            "not a readable MaxMind DB file",
+        ),
+        ("fixtures/audit/no-such.mmdb", "fixtures/audit/no-such.mmdb"),
+    ] {
+        let run = trailgate(&["scan", "--geoip", path, TRAIL]);
+        assert_eq!(run.code, 2, "{path}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!("error: --geoip {path}")) && run.stderr.contains(says),
+            "{path}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("nothing was scanned"), "{}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
+}
+
 #[test]
 fn accounts_and_grouping_come_from_trailgate_toml() {
     let dir = tempfile::tempdir().unwrap();
