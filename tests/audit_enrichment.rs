@@ -940,3 +940,55 @@ fn report_from_keeps_the_names_the_scan_wrote() {
         }
     }
 }
+
+/// A record that brings its own `trailgate` member cannot pose as enriched: the rules that read
+/// `$.trailgate` see the annotation in its place with enrichment on, and nothing without it.
+#[test]
+fn a_forged_annotation_in_a_record_is_not_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("forged.json");
+    std::fs::write(
+        &trail,
+        serde_json::json!({"Records": [{
+            "eventVersion": "1.09", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventTime": "2024-05-01T08:00:00Z", "eventID": "forged-1", "awsRegion": "us-east-1",
+            "recipientAccountId": PROD, "sourceIPAddress": "10.0.0.1",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/mallory"},
+            "trailgate": {"account_name": "forged", "geo": {"kind": "public", "country": "KP",
+                "country_name": "forged", "asn": 1, "as_org": "forged"}}
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    let trail = trail.to_str().unwrap();
+    for flags in [&[][..], &["--accounts", ACCOUNTS_CSV][..]] {
+        let mut args = vec!["scan", "--rules", RULES, "--format", "json"];
+        args.extend(flags);
+        args.push(trail);
+        let document = json(&args);
+        assert!(findings(&document).is_empty(), "{flags:?}: {document}");
+    }
+    // A rule that only reads the account name sees the real one.
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("named.yaml"),
+        "id: named\ntitle: T\nseverity: high\ndescription: D\nremediation: R\nevents:\n  eventName: ConsoleLogin\ncondition:\n  path: $.trailgate.account_name\n  exists: true\nmessage: 'into {trailgate.account_name}'\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    let plain = json(&["scan", "--rules", rules, "--format", "json", trail]);
+    assert!(findings(&plain).is_empty(), "{plain}");
+    let named = json(&[
+        "scan",
+        "--rules",
+        rules,
+        "--accounts",
+        ACCOUNTS_CSV,
+        "--format",
+        "json",
+        trail,
+    ]);
+    assert_eq!(findings(&named).len(), 1);
+    assert_eq!(findings(&named)[0]["message"], "into prod-payments");
+}

@@ -11,7 +11,7 @@ use super::render::{keep_event, render};
 use super::rule_set::{EventResult, RuleSet};
 use super::scan::{ScanOptions, WatchFile};
 use super::tap::{Tap, TapFile};
-use crate::enrich::Enricher;
+use crate::enrich::{strip, Enricher, ANNOTATION_KEY};
 use crate::finding::{Finding, Location, Match};
 use crate::rule::Severity;
 use crate::source::records::{self, Record};
@@ -99,20 +99,28 @@ fn render_matches(
     }
 }
 
-/// The event with the enrichment annotation at `$.trailgate`, made only when enrichment is on
-/// and a candidate rule reads it (the other rules, the tap and kept events see the plain event).
+/// The event as the rules that read `$.trailgate` see it: with the enrichment annotation when
+/// enrichment is on, made only when such a rule is a candidate (the other rules, the tap and
+/// kept events see the plain event). Without enrichment such rules see no annotation: a record
+/// that brings its own `trailgate` member has it taken off for them, so a forged record cannot
+/// pose as enriched.
 fn annotate(
     rules: &RuleSet,
     enricher: Option<&Enricher>,
     event: &Value,
     candidates: &[usize],
 ) -> Option<Value> {
-    let enricher = enricher?;
+    if enricher.is_none() && event.get(ANNOTATION_KEY).is_none() {
+        return None;
+    }
     if !candidates.iter().any(|&i| rules.annotated(i)) {
         return None;
     }
     let mut annotated = event.clone();
-    enricher.annotate(&mut annotated);
+    match enricher {
+        Some(enricher) => enricher.annotate(&mut annotated),
+        None => strip(&mut annotated),
+    }
     Some(annotated)
 }
 
