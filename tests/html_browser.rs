@@ -101,3 +101,25 @@ fn audit_report_with_hostile_events_in_chromium() {
 fn report_without_findings_in_chromium() {
     check("report-empty", &["fixtures/empty"], 0, &[]);
 }
+
+/// An enriched report (issue 20): account names, the principals section, findings grouped by
+/// event and, with the GeoIP databases of scripts/fetch_geoip.sh when present, source places.
+/// The same checks: no console error, CSP violation or request, the JSON report's numbers.
+#[test]
+fn enriched_audit_report_in_chromium() {
+    let geoip = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/geoip");
+    let mut inputs = vec![
+        "--accounts",
+        "fixtures/audit/accounts.csv",
+        "--group-by",
+        "event",
+        "--fail-on",
+        "never",
+    ];
+    let geoip = geoip.display().to_string();
+    if std::path::Path::new(&geoip).join("ASN.mmdb").is_file() {
+        inputs.extend(["--geoip", geoip.as_str()]);
+    }
+    inputs.push("fixtures/audit/trail");
+    check("report-enriched", &inputs, 0, &[]);
+}

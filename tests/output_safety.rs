@@ -189,3 +189,107 @@ fn csv_neither_breaks_rows_nor_starts_formulas() {
     assert_eq!(csv.matches("\r\n").count(), 1 + HOSTILE.len(), "{csv}");
     assert!(!csv.contains(",=cmd") && !csv.contains(",\"=cmd"), "{csv}");
 }
+
+/// The people's sections of issue 20 with the same hostile values: findings grouped by event,
+/// rule and principal (text, HTML, Markdown), the principals section and report (HTML,
+/// Markdown, CSV, JSON), account names from a file.
+#[test]
+fn grouped_findings_and_the_principals_summary_hold_no_markup_from_the_trail() {
+    let (dir, trail, rules) = hostile_files();
+    let accounts = dir.path().join("accounts.csv");
+    // A name is a value too: quoted, with markup and a formula in it.
+    std::fs::write(
+        &accounts,
+        "123456789012,\"=cmd <script>alert(1)</script> | x |\"\n",
+    )
+    .unwrap();
+    let accounts = accounts.to_str().unwrap();
+    for by in ["event", "rule", "principal"] {
+        let principals = dir.path().join(format!("principals-{by}.csv"));
+        let principals_json = dir.path().join(format!("principals-{by}.json"));
+        let html = dir.path().join(format!("report-{by}.html"));
+        let run = trailgate(&[
+            "scan",
+            "--rules",
+            &rules,
+            "--accounts",
+            accounts,
+            "--group-by",
+            by,
+            "-o",
+            "markdown=-",
+            "-o",
+            &format!("html={}", html.display()),
+            "-o",
+            &format!("principals={}", principals.display()),
+            "-o",
+            &format!("principals-json={}", principals_json.display()),
+            &trail,
+        ]);
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let markdown = run.stdout;
+        assert!(markdown.contains("### Principals"), "{markdown}");
+        assert_no_raw_controls("markdown", &markdown);
+        assert!(!markdown.contains("\n# heading"), "{markdown}");
+        if let Some(rendered) = common::render_gfm(&markdown) {
+            assert!(!rendered.contains("<script>"), "{rendered}");
+            assert!(!rendered.contains("href=\"javascript:"), "{rendered}");
+            assert!(!rendered.contains("<h1>heading"), "{rendered}");
+        }
+        let html = std::fs::read_to_string(&html).unwrap();
+        assert_no_raw_controls("html", &html);
+        for raw in ["<script>alert(1)", "<!--", "<![CDATA[", "<?xml"] {
+            assert!(!html.contains(raw), "HTML grouped by {by} holds {raw}");
+        }
+        let csv = std::fs::read_to_string(&principals).unwrap();
+        assert_no_raw_controls("csv", &csv);
+        // A header and one row per principal: no value added a row. Each hostile ARN is one
+        // principal (the bad record has no principal and is not an event).
+        assert_eq!(csv.matches("\r\n").count(), 1 + HOSTILE.len(), "{csv}");
+        assert!(!csv.contains(",=cmd") && !csv.contains(",\"=cmd"), "{csv}");
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(&principals_json).unwrap()).unwrap();
+        let arns: Vec<&str> = document["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["principal"].as_str().unwrap())
+            .collect();
+        for value in HOSTILE {
+            assert!(
+                arns.contains(&value),
+                "the value is kept as it was: {value:?}"
+            );
+        }
+        let junit = trailgate(&[
+            "scan",
+            "--rules",
+            &rules,
+            "--accounts",
+            accounts,
+            "--format",
+            "junit",
+            &trail,
+        ]);
+        assert!(
+            junit.stdout.contains("(=cmd &lt;script&gt;"),
+            "{}",
+            junit.stdout
+        );
+        let file = dir.path().join(format!("junit-{by}.xml"));
+        std::fs::write(&file, &junit.stdout).unwrap();
+        common::assert_valid_junit(&file);
+        let text = trailgate(&[
+            "scan",
+            "--rules",
+            &rules,
+            "--accounts",
+            accounts,
+            "--group-by",
+            by,
+            &trail,
+        ]);
+        assert_no_raw_controls("text", &text.stdout);
+        assert!(!text.stdout.contains("\nerror: forged"), "{}", text.stdout);
+    }
+}

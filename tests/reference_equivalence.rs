@@ -226,3 +226,78 @@ fn streamed_findings_equal_collected_findings() {
         assert_eq!(outcome(&streamed), outcome(&collected), "{threads} threads");
     }
 }
+
+/// With enrichment (account names) and the per-principal summary watching every event, the fast
+/// path still finds exactly what the reference path finds, a rule that reads `$.trailgate`
+/// included, and both build the same summary, capped lists included (files are folded into it
+/// in file order, so which values a full list keeps does not depend on the threads).
+#[test]
+fn fast_path_equals_reference_path_with_enrichment_and_the_principal_summary() {
+    use std::sync::Arc;
+    use trailgate::enrich::{AccountNames, Enricher};
+    use trailgate::summary::{Limits, PrincipalWatch};
+
+    let corpus = tempfile::tempdir().unwrap();
+    trailgate::generate::generate(corpus.path(), 3000, 11, 200).unwrap();
+    let mut files = builtin_files();
+    files.push(trailgate::rule::RuleFile {
+        name: "named.yaml".into(),
+        pack: "test".into(),
+        text: "id: named-account-write\ntitle: A write in a named account\nseverity: high\n\
+               description: D\nremediation: R\ncondition:\n  all:\n  - path: $.trailgate.account_name\n\
+               \x20   starts_with: team-\n  - path: $.readOnly\n    equals: false\n\
+               message: '{eventName} in {trailgate.account_name}'\n"
+            .into(),
+    });
+    let rules = RuleSet::new(compile_files(&files).unwrap_or_else(|e| panic!("{e:?}")));
+    let ids: String = [
+        "111111111111",
+        "222222222222",
+        "333333333333",
+        "444444444444",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, id)| format!("{id},team-{i}\n"))
+    .collect();
+    let enricher = Arc::new(Enricher {
+        accounts: Some(AccountNames::from_csv("accounts.csv", &ids).unwrap()),
+        geo: None,
+    });
+    let inputs = [
+        Input::from_arg(corpus.path().join("AWSLogs").to_str().unwrap()),
+        Input::from_arg("fixtures/audit/trail"),
+    ];
+    let run = |reference: bool, threads: usize| {
+        let watch = Arc::new(PrincipalWatch::new(Limits::default()));
+        let options = ScanOptions {
+            threads,
+            reference,
+            enricher: Some(enricher.clone()),
+            watch: Some(watch.clone()),
+            ..ScanOptions::default()
+        };
+        let result = scan(&rules, discover(&inputs), &options);
+        let summary = watch.take();
+        let rows = summary.rows(Some(&enricher)).0;
+        (result, format!("{rows:#?}"))
+    };
+    let (fast, fast_rows) = run(false, 2);
+    let (reference, reference_rows) = run(true, 2);
+    assert_same(&outcome(&fast), &outcome(&reference), "with enrichment");
+    assert_same(&fast_rows, &reference_rows, "the principal summary");
+    let (one, one_rows) = run(false, 1);
+    assert_same(&outcome(&fast), &outcome(&one), "one thread");
+    assert_same(&fast_rows, &one_rows, "the principal summary on one thread");
+    let named = fast
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "named-account-write")
+        .count();
+    assert!(named > 100, "the annotation reached the rule: {named}");
+    assert!(fast
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "named-account-write")
+        .all(|f| f.message.contains(" in team-") && f.account_name().is_some()));
+}

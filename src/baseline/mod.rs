@@ -83,6 +83,7 @@ mod tests {
         BaselineEntry {
             rule_id: rule.into(),
             fingerprint: format!("{rule}/{event}"),
+            account: None,
         }
     }
 

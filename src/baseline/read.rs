@@ -40,6 +40,15 @@ struct SarifResult<'a> {
     partial_fingerprints: Option<BTreeMap<String, String>>,
     #[serde(default, borrow)]
     suppressions: Vec<SarifSuppression<'a>>,
+    #[serde(default, borrow)]
+    properties: Option<SarifProperties<'a>>,
+}
+
+/// What a baseline reads of a SARIF result's properties: its account.
+#[derive(Deserialize)]
+struct SarifProperties<'a> {
+    #[serde(default, borrow)]
+    account: Option<Cow<'a, str>>,
 }
 
 /// What a baseline needs of a SARIF suppression: whether it holds.
@@ -154,6 +163,7 @@ fn from_finding(finding: FindingIdentity<'_>) -> Result<BaselineEntry, String> {
     Ok(BaselineEntry {
         rule_id,
         fingerprint,
+        account: finding.account.map(Cow::into_owned),
     })
 }
 
@@ -191,6 +201,10 @@ fn from_sarif(runs: Vec<SarifRun<'_>>) -> Result<Vec<BaselineEntry>, String> {
             entries.push(BaselineEntry {
                 rule_id: rule_id.into_owned(),
                 fingerprint,
+                account: result
+                    .properties
+                    .and_then(|p| p.account)
+                    .map(Cow::into_owned),
             });
         }
     }

@@ -105,6 +105,45 @@ pub struct ReportArgs {
     /// reports are written
     #[arg(long = "state", value_name = "DIR")]
     pub state: Option<PathBuf>,
+    #[command(flatten)]
+    pub audit: AuditArgs,
+}
+
+/// Context for people's reports: account names, GeoIP, grouping.
+#[derive(Debug, Args, Default, Clone)]
+pub struct AuditArgs {
+    /// Account names: the JSON of `aws organizations list-accounts`, or a CSV of `id,name`
+    /// lines. Every format shows the name beside the account id
+    #[arg(long = "accounts", value_name = "FILE")]
+    pub account_names: Option<PathBuf>,
+    /// MaxMind DB files (GeoLite2-City or -Country, GeoLite2-ASN): a directory of .mmdb files or
+    /// one file (repeatable). Every format shows where each source address is; rules can test
+    /// `$.trailgate.geo`
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    pub geoip: Vec<PathBuf>,
+    /// Group findings in the text, HTML and Markdown reports: one item per event with every
+    /// rule it raised, most serious first (`event`), per rule, or per principal. Machine formats
+    /// keep one finding per rule [default: no grouping, one finding after another]
+    #[arg(long, value_enum, value_name = "BY")]
+    pub group_by: Option<GroupByArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupByArg {
+    Event,
+    Rule,
+    Principal,
+}
+
+impl GroupByArg {
+    pub fn group_by(self) -> crate::report::group::GroupBy {
+        use crate::report::group::GroupBy;
+        match self {
+            GroupByArg::Event => GroupBy::Event,
+            GroupByArg::Rule => GroupBy::Rule,
+            GroupByArg::Principal => GroupBy::Principal,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +284,8 @@ pub struct ScanArgs {
     /// Exit with 1 when a suppression of the configuration file has expired
     #[arg(long)]
     pub fail_on_expired: bool,
+    #[command(flatten)]
+    pub audit: AuditArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

@@ -3,11 +3,13 @@
 
 use std::io::{self, Write};
 
-use super::plan::{Color, Destination, OutputPlan};
+use super::plan::{Color, Destination, EnrichPlan, OutputPlan};
 use super::Terminal;
 use crate::engine::RuleSet;
+use crate::enrich::{AccountNames, Enricher, GeoIp};
 use crate::exit::ExitStatus;
 use crate::finding::ScanResult;
+use crate::report::principals::Principals;
 use crate::report::{self, Context, Format, StreamingReport};
 
 /// The reports written to files, for reports that point at the others.
@@ -24,6 +26,7 @@ pub(super) fn context<'a>(
     destination: &Destination,
     rules: &'a RuleSet,
     (paths, reports): (&'a [String], &'a [(Format, String)]),
+    (principals, accounts): (Option<&'a Principals>, Option<&'a AccountNames>),
     terminal: Terminal,
 ) -> Context<'a> {
     let color = destination.format == Format::Text
@@ -42,7 +45,36 @@ pub(super) fn context<'a>(
         sarif_root: &plan.sarif_root,
         inputs: paths,
         reports,
+        enriched: plan.enriched,
+        group_by: plan.group_by,
+        principals,
+        accounts,
     }
+}
+
+/// Opens `--accounts` and `--geoip`; `None` when neither is given. The error names the file
+/// (and the line, for the accounts file).
+pub(super) fn load_enricher(plan: &EnrichPlan) -> Result<Option<Enricher>, String> {
+    let accounts = match &plan.accounts {
+        Some(path) => Some(AccountNames::load(path).map_err(|e| format!("--accounts {e}"))?),
+        None => None,
+    };
+    let geo = if plan.geoip.is_empty() {
+        None
+    } else {
+        Some(GeoIp::open(&plan.geoip).map_err(|e| format!("--geoip {e}"))?)
+    };
+    let enricher = Enricher { accounts, geo };
+    Ok((!enricher.is_empty()).then_some(enricher))
+}
+
+/// Whether the run must build the per-principal summary: a principals report, or an HTML or
+/// Markdown report (which then has a section of it) with enrichment on.
+pub(super) fn wants_principals(plan: &OutputPlan) -> bool {
+    plan.destinations.iter().any(|d| {
+        d.format.is_principals()
+            || (plan.enriched.any() && matches!(d.format, Format::Html | Format::Markdown))
+    })
 }
 
 /// A report being written while the scan runs.
@@ -60,7 +92,7 @@ pub(super) fn write_reports(
     plan: &OutputPlan,
     result: &ScanResult,
     rules: &RuleSet,
-    paths: &[String],
+    (paths, principals, accounts): (&[String], Option<&Principals>, Option<&AccountNames>),
     (stdout, stderr): (&mut dyn Write, &mut dyn Write),
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
@@ -68,7 +100,14 @@ pub(super) fn write_reports(
     let reports = report_paths(destinations);
     let mut all_written = true;
     for destination in destinations {
-        let cx = context(plan, destination, rules, (paths, &reports), terminal);
+        let cx = context(
+            plan,
+            destination,
+            rules,
+            (paths, &reports),
+            (principals, accounts),
+            terminal,
+        );
         let written = if destination.format == Format::Sarif {
             // Rendered whole before anything is written: a SARIF report over GitHub's limits is
             // refused and must leave no half-written file behind.

@@ -8,7 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::args::{self, ColorArg, FailOn, FilterArgs, FormatArg, SeverityArg};
-use crate::report::Format;
+use crate::report::group::GroupBy;
+use crate::report::{Enriched, Format};
 use crate::rule::{recommended, RuleFilter, Severity};
 use crate::scope::Scope;
 use crate::source::ReadLimits;
@@ -53,6 +54,18 @@ pub struct OutputPlan {
     pub cwd: PathBuf,
     /// SARIF locations are relative to this directory.
     pub sarif_root: PathBuf,
+    /// `--group-by`: how people's formats group findings (`None`: one by one, as always).
+    pub group_by: Option<GroupBy>,
+    /// Which enrichment is on (`--accounts`, `--geoip`).
+    pub enriched: Enriched,
+}
+
+/// The context files of `--accounts` and `--geoip`, opened by the command (they are read once,
+/// before anything is scanned).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrichPlan {
+    pub accounts: Option<PathBuf>,
+    pub geoip: Vec<PathBuf>,
 }
 
 /// Everything `trailgate scan` does, decided.
@@ -74,6 +87,7 @@ pub struct ScanPlan {
     pub s3_concurrency: usize,
     /// No progress bar.
     pub quiet: bool,
+    pub enrich: EnrichPlan,
     pub output: OutputPlan,
 }
 
@@ -86,6 +100,7 @@ pub struct ReportPlan {
     pub baseline: Option<PathBuf>,
     /// `--state`: judge the shards' first-seen observations against this store.
     pub state: Option<PathBuf>,
+    pub enrich: EnrichPlan,
     pub output: OutputPlan,
 }
 
@@ -125,6 +140,7 @@ pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError
         args.fail_on,
         args.color,
         args.sarif_root.as_deref(),
+        &args.audit,
     )?;
     let scope = scope(args, now)?;
     if args.rescan && args.state.is_none() {
@@ -153,6 +169,7 @@ pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError
         endpoint_url: args.endpoint_url.clone(),
         s3_concurrency: usize::from(args.s3_concurrency),
         quiet: args.quiet,
+        enrich: enrich(&args.audit),
         output,
     })
 }
@@ -170,13 +187,22 @@ pub fn report(args: &args::ReportArgs) -> Result<ReportPlan, PlanError> {
         from: args.from.clone(),
         baseline: args.baseline.clone(),
         state: args.state.clone(),
+        enrich: enrich(&args.audit),
         output: output(
             destinations,
             args.fail_on,
             args.color,
             args.sarif_root.as_deref(),
+            &args.audit,
         )?,
     })
+}
+
+fn enrich(audit: &args::AuditArgs) -> EnrichPlan {
+    EnrichPlan {
+        accounts: audit.account_names.clone(),
+        geoip: audit.geoip.clone(),
+    }
 }
 
 /// The rule selection and filter flags.
@@ -216,6 +242,7 @@ fn output(
     fail_on: FailOn,
     color: ColorArg,
     sarif_root: Option<&Path>,
+    audit: &args::AuditArgs,
 ) -> Result<OutputPlan, PlanError> {
     // SARIF locations are relative to a directory, and trail names to the current one.
     let cwd = std::env::current_dir()
@@ -238,6 +265,11 @@ fn output(
         },
         cwd,
         sarif_root,
+        group_by: audit.group_by.map(args::GroupByArg::group_by),
+        enriched: Enriched {
+            accounts: audit.account_names.is_some(),
+            geo: !audit.geoip.is_empty(),
+        },
     })
 }
 
@@ -266,7 +298,18 @@ fn destinations(
     let list: Vec<Destination> = output
         .iter()
         .map(|o| Destination {
-            format: o.format.unwrap_or(default),
+            format: match o.format.unwrap_or(default) {
+                // `-o principals=FILE.json` is the JSON form.
+                Format::Principals
+                    if o.path.as_ref().is_some_and(|p| {
+                        p.extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+                    }) =>
+                {
+                    Format::PrincipalsJson
+                }
+                format => format,
+            },
             path: o.path.clone(),
         })
         .collect();

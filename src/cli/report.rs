@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use super::args::ReportArgs;
-use super::output::write_reports;
+use super::output::{load_enricher, write_reports};
 use super::plan::{self, ReportPlan};
 use super::rules::{load_rules, write_rule_errors};
 use super::Terminal;
@@ -45,6 +45,27 @@ pub fn report(
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
+    if let Some(d) = plan
+        .output
+        .destinations
+        .iter()
+        .find(|d| d.format.is_principals())
+    {
+        writeln!(
+            stderr,
+            "error: -o {}: the per-principal summary needs the events, which JSON Lines reports do not carry; write it with `trailgate scan -o {}=FILE`; no report was written",
+            d.format.name(),
+            d.format.name()
+        )?;
+        return Ok(ExitStatus::Usage);
+    }
+    let enricher = match load_enricher(&plan.enrich) {
+        Ok(enricher) => enricher,
+        Err(message) => {
+            writeln!(stderr, "error: {message}; no report was written")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
     let rules = match load_rules(&plan.rules, stderr) {
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, "; no report was written"),
@@ -101,6 +122,13 @@ pub fn report(
         writeln!(stderr, "error: {err}; no report was written")?;
         return Ok(ExitStatus::Usage);
     }
+    // Today's names and databases, over what the scans wrote (or did not).
+    if let Some(enricher) = &enricher {
+        enricher.enrich_findings(&mut result.findings);
+        for s in &mut result.suppressed_findings {
+            enricher.enrich_findings(std::slice::from_mut(&mut s.finding));
+        }
+    }
     if let Some(path) = &plan.baseline {
         match baseline::read(path) {
             Ok(baseline) => baseline::compare(&mut result, &baseline),
@@ -114,11 +142,22 @@ pub fn report(
             }
         }
     }
+    // Findings the scans enriched keep their names and places; formats with fixed columns (CSV)
+    // then show them as the scan's would.
+    let mut output = plan.output.clone();
+    for f in &result.findings {
+        output.enriched.accounts |= f.account_name().is_some();
+        output.enriched.geo |= f.source_place().is_some();
+    }
     let status = write_reports(
-        &plan.output,
+        &output,
         &result,
         &rules,
-        &merged.inputs,
+        (
+            &merged.inputs,
+            None,
+            enricher.as_ref().and_then(|e| e.accounts.as_ref()),
+        ),
         (stdout, stderr),
         terminal,
     )?;

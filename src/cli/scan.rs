@@ -6,7 +6,10 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use super::args::ScanArgs;
-use super::output::{context, finish_reports, report_paths, write_failed, write_reports, Streamed};
+use super::output::{
+    context, finish_reports, load_enricher, report_paths, wants_principals, write_failed,
+    write_reports, Streamed,
+};
 use super::plan::{self, ScanPlan};
 use super::rules::{load_rules, write_rule_errors};
 use super::{progress, Terminal};
@@ -19,10 +22,12 @@ use crate::finding::Finding;
 use crate::finding::{Location, ScanResult};
 use crate::first_seen::stage::{self as first_seen, FirstSeenTap};
 use crate::first_seen::{History, NoHistory, Observer};
+use crate::report::principals::Principals;
 use crate::report::{self, Context, Format, StreamingReport};
 use crate::source::{discover, s3, Discovery, Input};
 use crate::state::plan::{group, plan_file, FilePlan, Group};
 use crate::state::{rule_fingerprint, Batch, Coverage, FileIdentity, StateError, Store};
+use crate::summary::{Limits, PrincipalWatch};
 use crate::time::Timestamp;
 
 /// `trailgate scan`: plans the run from the arguments, then runs the plan.
@@ -74,10 +79,27 @@ fn scan_suppressed(
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> io::Result<ExitStatus> {
+    let enricher = match load_enricher(&plan.enrich) {
+        Ok(enricher) => enricher.map(Arc::new),
+        Err(message) => {
+            writeln!(stderr, "error: {message}; nothing was scanned")?;
+            return Ok(ExitStatus::Usage);
+        }
+    };
     let rules = match load_rules(&plan.rules, stderr) {
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
     };
+    if enricher.is_none() {
+        let annotated = rules.annotated_rules();
+        if !annotated.is_empty() {
+            writeln!(
+                stderr,
+                "warning: {} read `$.trailgate` but neither --accounts nor --geoip is given: they see no annotation",
+                annotated.join(", ")
+            )?;
+        }
+    }
     let baseline = match &plan.baseline {
         Some(path) => match baseline::read(path) {
             Ok(baseline) => Some(baseline),
@@ -132,8 +154,15 @@ fn scan_suppressed(
         keep_events: destinations.iter().any(|d| d.format.shows_events()),
         progress: None,
         tap: correlations.clone().map(|tap| tap as Arc<dyn Tap>),
+        enricher: enricher.clone(),
         ..ScanOptions::default()
     };
+    // The per-principal summary sees every event in scope (so every record is parsed).
+    let principal_watch =
+        wants_principals(&plan.output).then(|| Arc::new(PrincipalWatch::new(Limits::default())));
+    options.watch = principal_watch
+        .clone()
+        .map(|watch| watch as Arc<dyn crate::engine::Watch>);
     let display = (terminal.stderr_is_tty && !plan.quiet).then(|| {
         let bytes = discovery
             .files
@@ -156,6 +185,11 @@ fn scan_suppressed(
         && suppressor.is_empty()
         && !first_seen::any(&rules)
         && store.is_none()
+        && principal_watch.is_none()
+        && (plan.output.group_by.is_none()
+            || destinations
+                .iter()
+                .all(|d| d.format != report::Format::Text))
         && !(display.is_some()
             && terminal.stdout_is_tty
             && destinations.iter().any(|d| d.path.is_none()))
@@ -192,6 +226,7 @@ fn scan_suppressed(
                 destination,
                 &rules,
                 (paths, &reports),
+                (None, enricher.as_ref().and_then(|e| e.accounts.as_ref())),
                 terminal,
             );
             streams.push(Streamed {
@@ -296,11 +331,20 @@ fn scan_suppressed(
     if let Some(baseline) = &baseline {
         baseline::compare(&mut result, baseline);
     }
+    let principals = principal_watch.map(|watch| {
+        let mut summary = watch.take();
+        summary.add_findings(&result.findings);
+        Principals::new(&summary, enricher.as_deref())
+    });
     let status = write_reports(
         &plan.output,
         &result,
         &rules,
-        paths,
+        (
+            paths,
+            principals.as_ref(),
+            enricher.as_ref().and_then(|e| e.accounts.as_ref()),
+        ),
         (stdout, stderr),
         terminal,
     )?;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use toml::Spanned;
 
 use super::args::{self, ColorArg, FailOn, FormatArg, ScanArgs, SeverityArg};
-use crate::config::file::{ColorName, FailOnName, FormatName, List, SeverityName};
+use crate::config::file::{ColorName, FailOnName, FormatName, GroupByName, List, SeverityName};
 use crate::config::{self, Config, ConfigError};
 use crate::time::{parse_instant, Timestamp};
 
@@ -303,6 +303,35 @@ pub(super) fn overlay(
     }
     overlay.record("color", "color", json!(color_name(args.color)));
 
+    if let Some(path) = overlay.take(
+        "accounts",
+        "account_names",
+        file.and_then(|f| f.accounts.as_ref()),
+    ) {
+        args.audit.account_names = Some(resolve(path));
+    }
+    overlay.record("accounts", "account_names", json!(args.audit.account_names));
+    if let Some(list) = overlay.take("geoip", "geoip", file.and_then(|f| f.geoip.as_ref())) {
+        args.audit.geoip = list.0.iter().map(|p| resolve(p)).collect();
+    }
+    overlay.record("geoip", "geoip", json!(args.audit.geoip));
+    if let Some(by) = overlay.take(
+        "group-by",
+        "group_by",
+        file.and_then(|f| f.group_by.as_ref()),
+    ) {
+        args.audit.group_by = Some(match by {
+            GroupByName::Event => args::GroupByArg::Event,
+            GroupByName::Rule => args::GroupByArg::Rule,
+            GroupByName::Principal => args::GroupByArg::Principal,
+        });
+    }
+    overlay.record(
+        "group-by",
+        "group_by",
+        json!(args.audit.group_by.map(|g| g.group_by().name())),
+    );
+
     if let Some(threads) = overlay.take("threads", "threads", file.and_then(|f| f.threads.as_ref()))
     {
         args.threads = *threads as usize;
@@ -426,6 +455,9 @@ fn file_span(config: &Config, key: &str) -> Option<std::ops::Range<usize>> {
         "fail-on" => span(&f.fail_on),
         "fail-on-expired" => span(&f.fail_on_expired),
         "color" => span(&f.color),
+        "accounts" => span(&f.accounts),
+        "geoip" => span(&f.geoip),
+        "group-by" => span(&f.group_by),
         "threads" => span(&f.threads),
         "max-file-size" => span(&f.max_file_size),
         "max-record-size" => span(&f.max_record_size),

@@ -98,6 +98,19 @@ pub struct ConfigFile {
     #[schemars(with = "Option<ColorName>")]
     pub color: Option<Spanned<ColorName>>,
 
+    /// Account names: the JSON of `aws organizations list-accounts`, or a CSV of `id,name` lines
+    /// (`--accounts`).
+    #[schemars(with = "Option<String>")]
+    pub accounts: Option<Spanned<String>>,
+    /// MaxMind DB files (GeoLite2-City or -Country, GeoLite2-ASN): directories of .mmdb files
+    /// or files (`--geoip`).
+    #[schemars(with = "Option<List>")]
+    pub geoip: Option<Spanned<List>>,
+    /// Group findings in the text, HTML and Markdown reports by event, rule or principal
+    /// (`--group-by`).
+    #[schemars(with = "Option<GroupByName>")]
+    pub group_by: Option<Spanned<GroupByName>>,
+
     /// Worker threads; 0 is one per core (`--threads`).
     #[schemars(with = "Option<u32>")]
     pub threads: Option<Spanned<u32>>,
@@ -307,6 +320,15 @@ pub enum FormatName {
     Csv,
 }
 
+/// `group-by`: the same names as `--group-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupByName {
+    Event,
+    Rule,
+    Principal,
+}
+
 /// `color`: the same names as `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -332,4 +354,5 @@ names! {
     FailOnName { Info => "info", Low => "low", Medium => "medium", High => "high", Critical => "critical", Never => "never" }
     FormatName { Text => "text", Json => "json", Jsonl => "jsonl", Sarif => "sarif", Junit => "junit", Html => "html", Markdown => "markdown", Csv => "csv" }
     ColorName { Auto => "auto", Always => "always", Never => "never" }
+    GroupByName { Event => "event", Rule => "rule", Principal => "principal" }
 }

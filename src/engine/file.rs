@@ -9,9 +9,10 @@ use serde_json::Value;
 use super::coverage::Coverage;
 use super::render::{keep_event, render};
 use super::rule_set::{EventResult, RuleSet};
-use super::scan::ScanOptions;
+use super::scan::{ScanOptions, WatchFile};
 use super::tap::{Tap, TapFile};
-use crate::finding::{Finding, Match};
+use crate::enrich::{strip, Enricher, ANNOTATION_KEY};
+use crate::finding::{Finding, Location, Match};
 use crate::rule::Severity;
 use crate::source::records::{self, Record};
 use crate::source::{check_record, walk_file, InputError, Origin, SkipReason, Skipped, TrailFile};
@@ -19,7 +20,10 @@ use crate::time::parse_rfc3339;
 
 /// What scanning one file produced, besides the parts already handed on.
 #[derive(Default)]
-pub(super) struct FileOutcome {
+pub(super) struct FileOutcome<'a> {
+    /// What the scan's watch gathered from this file, folded in by the scan in file order (so
+    /// that what it builds does not depend on which file finished first).
+    pub(super) watched: Option<Box<dyn WatchFile + Send + 'a>>,
     pub(super) findings: Vec<Finding>,
     /// Findings per severity, counted before they are handed on.
     pub(super) tally: BTreeMap<Severity, usize>,
@@ -42,13 +46,15 @@ fn tapped(options: &ScanOptions) -> Tapped<'_> {
 /// Renders the matches of one event into findings (and, for the HTML report, keeps the event
 /// with them), after showing the tap the matches it wants. The event is still at hand: this is
 /// the only place a match costs more than its few fields.
+#[allow(clippy::too_many_arguments)]
 fn render_matches(
     rules: &RuleSet,
     matches: &mut Vec<Match>,
-    event: &Value,
+    (event, annotated): (&Value, Option<&Value>),
     origin: &Origin,
     keep: Option<&AtomicUsize>,
     tap: &mut Tapped<'_>,
+    enricher: Option<&Enricher>,
     findings: &mut Vec<Finding>,
 ) {
     let before = findings.len();
@@ -61,11 +67,61 @@ fn render_matches(
                 continue;
             }
         }
-        findings.push(render(&rules.rules()[m.rule], event, origin));
+        // A rule that reads `$.trailgate` renders its message and evidence from the annotated
+        // event; the finding's fields are the same either way.
+        let seen = match annotated {
+            Some(annotated) if rules.annotated(m.rule) => annotated,
+            _ => event,
+        };
+        findings.push(render(&rules.rules()[m.rule], seen, origin));
+    }
+    if let Some(enricher) = enricher {
+        if findings.len() > before {
+            let enrichment = {
+                let text = |key: &str| event.get(key).and_then(Value::as_str);
+                let account = text("recipientAccountId").or_else(|| {
+                    event
+                        .get("userIdentity")?
+                        .get("accountId")
+                        .and_then(Value::as_str)
+                });
+                enricher.enrichment(account, text("sourceIPAddress"))
+            };
+            for finding in &mut findings[before..] {
+                if let Location::Event(at) = &mut finding.location {
+                    at.enrichment.clone_from(&enrichment);
+                }
+            }
+        }
     }
     if let Some(held) = keep {
         keep_event(&mut findings[before..], event, held);
     }
+}
+
+/// The event as the rules that read `$.trailgate` see it: with the enrichment annotation when
+/// enrichment is on, made only when such a rule is a candidate (the other rules, the tap and
+/// kept events see the plain event). Without enrichment such rules see no annotation: a record
+/// that brings its own `trailgate` member has it taken off for them, so a forged record cannot
+/// pose as enriched.
+fn annotate(
+    rules: &RuleSet,
+    enricher: Option<&Enricher>,
+    event: &Value,
+    candidates: &[usize],
+) -> Option<Value> {
+    if enricher.is_none() && event.get(ANNOTATION_KEY).is_none() {
+        return None;
+    }
+    if !candidates.iter().any(|&i| rules.annotated(i)) {
+        return None;
+    }
+    let mut annotated = event.clone();
+    match enricher {
+        Some(enricher) => enricher.annotate(&mut annotated),
+        None => strip(&mut annotated),
+    }
+    Some(annotated)
 }
 
 /// Findings of one file handed on before the file is done, so that one huge file does not hold
@@ -74,13 +130,13 @@ const PART_FINDINGS: usize = 2048;
 
 /// Scans one file. Findings go to `emit` in parts at record boundaries once `PART_FINDINGS` have
 /// piled up; the rest come back in the outcome.
-pub(super) fn scan_file(
+pub(super) fn scan_file<'a>(
     rules: &RuleSet,
     file: &TrailFile,
-    options: &ScanOptions,
+    options: &'a ScanOptions,
     held: &AtomicUsize,
     emit: &mut dyn FnMut(Vec<Finding>),
-) -> FileOutcome {
+) -> FileOutcome<'a> {
     if options.reference {
         return scan_file_reference(rules, file, options, held);
     }
@@ -92,32 +148,40 @@ pub(super) fn scan_file(
     let mut record_errors = Vec::new();
     let keep = options.keep_events.then_some(held);
     let mut tap = tapped(options);
+    let enricher = options.enricher.as_deref();
+    let mut watch: Option<Box<dyn WatchFile + Send + 'a>> =
+        options.watch.as_deref().map(|w| w.file());
     // The index's shortcut only holds when every event is in scope: a scope needs each event's
-    // time, account and region, so then every record is parsed.
-    let shortcut = options.scope.is_everything();
-    let evaluate = |event: &Value,
-                    origin: &Origin,
-                    candidates: &mut Vec<usize>,
-                    result: &mut EventResult,
-                    tap: &mut Tapped<'_>,
-                    findings: &mut Vec<Finding>,
-                    indexed: bool| {
+    // time, account and region, so then every record is parsed. A watch sees every event.
+    let shortcut = options.scope.is_everything() && watch.is_none();
+    let mut evaluate = |event: &Value,
+                        origin: &Origin,
+                        candidates: &mut Vec<usize>,
+                        result: &mut EventResult,
+                        tap: &mut Tapped<'_>,
+                        findings: &mut Vec<Finding>,
+                        indexed: bool| {
         if !result.coverage.admit(&options.scope, event) {
             return;
+        }
+        if let Some(watch) = &mut watch {
+            watch.event(event);
         }
         if !indexed {
             let source = event.get("eventSource").and_then(Value::as_str);
             let name = event.get("eventName").and_then(Value::as_str);
             rules.candidates(source, name, candidates);
         }
-        rules.evaluate_candidates(event, origin, candidates, result);
+        let annotated = annotate(rules, enricher, event, candidates);
+        rules.evaluate_annotated(event, annotated.as_ref(), origin, candidates, result);
         render_matches(
             rules,
             &mut result.matches,
-            event,
+            (event, annotated.as_ref()),
             origin,
             keep,
             tap,
+            enricher,
             findings,
         );
     };
@@ -200,6 +264,7 @@ pub(super) fn scan_file(
             }
         },
     );
+    outcome.watched = watch;
     outcome.bytes = on_disk;
     outcome.events = events - result.coverage.left_out();
     outcome.coverage = std::mem::take(&mut result.coverage);
@@ -225,12 +290,12 @@ pub(super) fn scan_file(
 
 /// The straightforward path: parse every record, try every rule on every event. Slow; kept to
 /// prove that the fast path finds exactly the same (`ScanOptions::reference`).
-fn scan_file_reference(
+fn scan_file_reference<'a>(
     rules: &RuleSet,
     file: &TrailFile,
-    options: &ScanOptions,
+    options: &'a ScanOptions,
     held: &AtomicUsize,
-) -> FileOutcome {
+) -> FileOutcome<'a> {
     let contents = file.read(&options.limits);
     let mut outcome = FileOutcome {
         bytes: contents.bytes,
@@ -251,9 +316,14 @@ fn scan_file_reference(
     let mut findings = Vec::new();
     let keep = options.keep_events.then_some(held);
     let mut tap = tapped(options);
+    let enricher = options.enricher.as_deref();
+    let mut watch = options.watch.as_deref().map(|w| w.file());
     for event in &contents.events {
         if !result.coverage.admit(&options.scope, &event.value) {
             continue;
+        }
+        if let Some(watch) = &mut watch {
+            watch.event(&event.value);
         }
         // Without the index, the rule's own selector decides.
         let applicable: Vec<usize> = every_rule
@@ -261,20 +331,29 @@ fn scan_file_reference(
             .copied()
             .filter(|&i| rules.rules()[i].selector.selects(&event.value))
             .collect();
-        rules.evaluate_candidates(&event.value, &event.origin, &applicable, &mut result);
+        let annotated = annotate(rules, enricher, &event.value, &applicable);
+        rules.evaluate_annotated(
+            &event.value,
+            annotated.as_ref(),
+            &event.origin,
+            &applicable,
+            &mut result,
+        );
         render_matches(
             rules,
             &mut result.matches,
-            &event.value,
+            (&event.value, annotated.as_ref()),
             &event.origin,
             keep,
             &mut tap,
+            enricher,
             &mut findings,
         );
     }
     if let Some((_, file)) = tap {
         file.finish();
     }
+    outcome.watched = watch;
     outcome.events -= result.coverage.left_out();
     outcome.findings = findings;
     outcome.suppressed = result.suppressed;

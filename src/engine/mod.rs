@@ -23,7 +23,7 @@ pub mod trace;
 
 pub use render::render;
 pub use rule_set::{call_failed, outcome_selected, EventResult, RuleSet};
-pub use scan::{scan, scan_streaming, Progress, ScanOptions};
+pub use scan::{scan, scan_streaming, Progress, ScanOptions, Watch, WatchFile};
 pub use tap::{Tap, TapFile, Taps};
 
 #[cfg(doc)]

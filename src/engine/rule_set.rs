@@ -26,6 +26,8 @@ pub struct RuleSet {
     silent: BTreeSet<String>,
     /// Per rule: gives findings of its own (not in `silent`).
     reports: Vec<bool>,
+    /// Per rule: reads the enrichment annotation (`$.trailgate`, `enrich::rule_uses_annotation`).
+    annotated: Vec<bool>,
 }
 
 /// What evaluating one event produced.
@@ -52,6 +54,10 @@ impl RuleSet {
         silent: BTreeSet<String>,
     ) -> RuleSet {
         let reports = rules.iter().map(|r| !silent.contains(&r.id)).collect();
+        let annotated = rules
+            .iter()
+            .map(crate::enrich::rule_uses_annotation)
+            .collect();
         let index = RuleIndex::new(&rules);
         let controls = Controls::new(&rules);
         let by_id = rules
@@ -67,7 +73,23 @@ impl RuleSet {
             correlations,
             silent,
             reports,
+            annotated,
         }
+    }
+
+    /// Whether the rule at this index reads `$.trailgate` (the enrichment annotation).
+    pub fn annotated(&self, rule: usize) -> bool {
+        self.annotated.get(rule).copied().unwrap_or(false)
+    }
+
+    /// Ids of the rules that read `$.trailgate`, in rule order.
+    pub fn annotated_rules(&self) -> Vec<&str> {
+        self.rules
+            .iter()
+            .zip(&self.annotated)
+            .filter(|(_, a)| **a)
+            .map(|(r, _)| r.id.as_str())
+            .collect()
     }
 
     pub fn correlations(&self) -> &[Correlation] {
@@ -126,6 +148,20 @@ impl RuleSet {
         candidates: &[usize],
         out: &mut EventResult,
     ) {
+        self.evaluate_annotated(event, None, origin, candidates, out);
+    }
+
+    /// `evaluate_candidates`, with the rules that read `$.trailgate` evaluated on `annotated`
+    /// (the event with the enrichment annotation) and the others on the plain event.
+    pub fn evaluate_annotated(
+        &self,
+        plain: &Value,
+        annotated: Option<&Value>,
+        origin: &Origin,
+        candidates: &[usize],
+        out: &mut EventResult,
+    ) {
+        let event = plain;
         if candidates.is_empty() {
             return;
         }
@@ -137,6 +173,10 @@ impl RuleSet {
                 continue;
             }
             out.coverage.checked(self, i);
+            let event = match annotated {
+                Some(annotated) if self.annotated(i) => annotated,
+                _ => plain,
+            };
             if !eval::matches(&rule.condition, event) {
                 continue;
             }

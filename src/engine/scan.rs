@@ -1,6 +1,7 @@
 //! The scan entry points: every discovered file read and evaluated in parallel, findings handed
 //! on in report order (`scan_streaming`) or collected (`scan`).
 
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicUsize;
@@ -40,6 +41,28 @@ pub struct ScanOptions {
     /// A later stage shown the events of the matches it wants (correlations, first-seen); its
     /// helper rules give no findings of their own.
     pub tap: Option<Arc<dyn Tap>>,
+    /// Account names and GeoIP databases (`--accounts`, `--geoip`): each finding's event gets
+    /// its enrichment, and rules that read `$.trailgate` see the annotation.
+    pub enricher: Option<Arc<crate::enrich::Enricher>>,
+    /// Shown every evaluated event (in scope), whatever the rules: the per-principal summary.
+    /// Every record is then parsed (the index's shortcut is off).
+    pub watch: Option<Arc<dyn Watch>>,
+}
+
+/// Sees every event the scan evaluates, one state per file (like a [`Tap`], which sees only
+/// matches). Files are done in any order: the states must merge in any order.
+pub trait Watch: Send + Sync + std::fmt::Debug {
+    fn file(&self) -> Box<dyn WatchFile + Send + '_>;
+}
+
+/// What a [`Watch`] gathers from one file.
+pub trait WatchFile {
+    /// An event in scope, before any rule sees it (without the enrichment annotation).
+    fn event(&mut self, event: &Value);
+    /// The file is done: fold what was gathered into the watch's state. Called on the scan's
+    /// thread in file order (report order), whatever order the files finished in, so that a
+    /// state whose merge is not commutative (capped lists) comes out the same on every run.
+    fn finish(self: Box<Self>);
 }
 
 impl ScanOptions {
@@ -104,7 +127,11 @@ pub fn scan_streaming<T: Send>(
     result.stats.ignored = ignored;
     result.stats.rules = rules.rules().len();
     result.stats.files_failed = result.errors.len();
-    let mut collect = |(outcome, prepared): (FileOutcome, Option<T>), sink: &mut dyn FnMut(T)| {
+    let mut collect = |(mut outcome, prepared): (FileOutcome<'_>, Option<T>),
+                       sink: &mut dyn FnMut(T)| {
+        if let Some(watched) = outcome.watched.take() {
+            watched.finish();
+        }
         let mut stats = Stats {
             events: outcome.events,
             bytes: outcome.bytes,
@@ -140,7 +167,7 @@ pub fn scan_streaming<T: Send>(
         }
         prepare(findings)
     };
-    let scan_one = |file: &TrailFile, send: &mut dyn FnMut(T)| -> (FileOutcome, Option<T>) {
+    let scan_one = |file: &TrailFile, send: &mut dyn FnMut(T)| -> (FileOutcome<'_>, Option<T>) {
         let mut tally = BTreeMap::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             scan_file(rules, file, options, &held, &mut |findings| {

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 pub use accounts::{AccountNames, AccountsError};
 pub use geo::{classify, AddressKind, Geo, GeoError, GeoIp};
 
+use crate::finding::{Enrichment, Finding, Location, SourcePlace};
 use crate::rule::condition::{Condition, Test};
 use crate::rule::path::{Path, Selector};
 use crate::rule::template::{Part, Template};
@@ -41,6 +42,45 @@ impl Enricher {
     /// What the GeoIP databases say of a `sourceIPAddress`; `None` without `--geoip`.
     pub fn geo(&self, source: &str) -> Option<Result<Geo, GeoError>> {
         Some(self.geo.as_ref()?.lookup(source))
+    }
+
+    /// What reports show beside a finding's account id and source address: `None` when there
+    /// is nothing to say (no name for the account and no `--geoip`, or no such fields).
+    pub fn enrichment(
+        &self,
+        account: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> Option<Box<Enrichment>> {
+        let account_name = account
+            .and_then(|id| self.account_name(id))
+            .map(str::to_string);
+        let source = source_ip.and_then(|ip| {
+            Some(match self.geo(ip)? {
+                Ok(geo) => place(&geo),
+                Err(err) => SourcePlace {
+                    kind: classify(ip).0.as_str().to_string(),
+                    error: Some(err.to_string()),
+                    ..SourcePlace::default()
+                },
+            })
+        });
+        (account_name.is_some() || source.is_some()).then(|| {
+            Box::new(Enrichment {
+                account_name,
+                source,
+            })
+        })
+    }
+
+    /// Sets (or replaces) the enrichment of every event finding, from its account and source
+    /// address: `report --from` with `--accounts` or `--geoip` renders old scans with today's
+    /// names and databases. Window findings (correlations) have no single event.
+    pub fn enrich_findings(&self, findings: &mut [Finding]) {
+        for finding in findings {
+            if let Location::Event(at) = &mut finding.location {
+                at.enrichment = self.enrichment(at.account.as_deref(), at.source_ip.as_deref());
+            }
+        }
     }
 
     /// The value rules see at `$.trailgate` for this event:
@@ -92,6 +132,19 @@ impl Enricher {
         if let Value::Object(map) = event {
             map.insert(ANNOTATION_KEY.to_string(), annotation);
         }
+    }
+}
+
+/// A GeoIP answer as findings carry it.
+fn place(geo: &Geo) -> SourcePlace {
+    SourcePlace {
+        as_org: geo.as_org.clone(),
+        asn: geo.asn,
+        city: geo.city.clone(),
+        country: geo.country.clone(),
+        country_name: geo.country_name.clone(),
+        error: None,
+        kind: geo.kind.unwrap_or(AddressKind::Public).as_str().to_string(),
     }
 }
 

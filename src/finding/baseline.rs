@@ -25,6 +25,9 @@ impl BaselineState {
 pub struct BaselineEntry {
     pub rule_id: String,
     pub fingerprint: String,
+    /// The account the earlier report gave the finding (for the change per account), when it
+    /// said.
+    pub account: Option<String>,
 }
 
 /// The findings of an earlier report, each fingerprint once, in the report's order.

@@ -109,6 +109,81 @@ pub struct EventLocation {
     pub source_ip: Option<String>,
     /// `userAgent`.
     pub user_agent: Option<String>,
+    /// Account name and source address place (`--accounts`, `--geoip`), when enrichment is on.
+    pub enrichment: Option<Box<Enrichment>>,
+}
+
+/// Context from files the user gave (`--accounts`, `--geoip`, see `crate::enrich`), shown
+/// beside the raw values of a finding's event. Made by `enrich`, carried by `wire`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Enrichment {
+    /// The name of the event's account (`recipientAccountId`, else `userIdentity.accountId`),
+    /// when the accounts file names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// What the GeoIP databases say of `sourceIPAddress` (with `--geoip` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourcePlace>,
+}
+
+/// Where a source address is, or what kind of value it is when it is not looked up. Fields in
+/// name order (the bytes of a sorted JSON map, as every wire type).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SourcePlace {
+    /// The organisation the ASN is registered to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_org: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+    /// English name, when the City database knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 (`DE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// English name (`Germany`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_name: Option<String>,
+    /// A database failed at this address (never mistaken for "not in a country").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// `public`, `private`, `reserved`, `aws-service`, `aws-internal`, `not-an-address`.
+    pub kind: String,
+}
+
+impl SourcePlace {
+    /// `DE (Berlin), AS3320 Deutsche Telekom AG`, `private address`, `AWS service`: for people.
+    pub fn describe(&self) -> String {
+        if let Some(error) = &self.error {
+            return format!("GeoIP error: {error}");
+        }
+        match self.kind.as_str() {
+            "public" => {
+                let mut parts = Vec::new();
+                match (&self.country, &self.city) {
+                    (Some(country), Some(city)) => parts.push(format!("{country} ({city})")),
+                    (Some(country), None) => parts.push(country.clone()),
+                    (None, _) => {}
+                }
+                match (self.asn, &self.as_org) {
+                    (Some(asn), Some(org)) => parts.push(format!("AS{asn} {org}")),
+                    (Some(asn), None) => parts.push(format!("AS{asn}")),
+                    (None, _) => {}
+                }
+                if parts.is_empty() {
+                    "not in the GeoIP databases".to_string()
+                } else {
+                    parts.join(", ")
+                }
+            }
+            "private" => "private address".to_string(),
+            "reserved" => "reserved address".to_string(),
+            "aws-service" => "AWS service".to_string(),
+            "aws-internal" => "AWS internal".to_string(),
+            "not-an-address" => "not an address".to_string(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl EventLocation {
@@ -136,6 +211,7 @@ impl EventLocation {
                 .or_else(|| text(&["userIdentity", "invokedBy"])),
             source_ip: text(&["sourceIPAddress"]),
             user_agent: text(&["userAgent"]),
+            enrichment: None,
         }
     }
 }
@@ -199,6 +275,21 @@ pub enum SortKey<'a> {
 }
 
 impl Finding {
+    /// The enrichment of the finding's event, when enrichment is on.
+    pub fn enrichment(&self) -> Option<&Enrichment> {
+        self.event_location()?.enrichment.as_deref()
+    }
+
+    /// The name of the finding's account, when `--accounts` names it.
+    pub fn account_name(&self) -> Option<&str> {
+        self.enrichment()?.account_name.as_deref()
+    }
+
+    /// The place of the finding's source address, with `--geoip`.
+    pub fn source_place(&self) -> Option<&SourcePlace> {
+        self.enrichment()?.source.as_ref()
+    }
+
     /// The event this finding is at, unless it is at a window.
     pub fn event_location(&self) -> Option<&EventLocation> {
         match &self.location {

@@ -89,6 +89,45 @@ pub struct Audit<'a> {
     pub days: Vec<Day>,
     /// Findings whose `eventTime` is missing or not a time.
     pub undated_findings: usize,
+    /// Account id -> name, for the accounts the findings name (`--accounts`); empty without it.
+    pub account_names: std::collections::BTreeMap<&'a str, &'a str>,
+}
+
+/// Account id -> name: the names findings carry, and (with `--accounts`) the names of every
+/// scanned account and of the accounts of resolved baseline findings.
+fn account_names<'a>(
+    result: &'a ScanResult,
+    cx: &Context<'a>,
+) -> std::collections::BTreeMap<&'a str, &'a str> {
+    let mut names: std::collections::BTreeMap<&'a str, &'a str> = result
+        .findings
+        .iter()
+        .filter_map(|f| Some((f.event_location()?.account.as_deref()?, f.account_name()?)))
+        .collect();
+    if let Some(accounts) = cx.accounts {
+        let ids = result.stats.accounts.iter().map(String::as_str).chain(
+            result
+                .baseline
+                .iter()
+                .flat_map(|b| b.gone.iter().filter_map(|g| g.account.as_deref())),
+        );
+        for id in ids {
+            if let Some(name) = accounts.name(id) {
+                names.entry(id).or_insert(name);
+            }
+        }
+    }
+    names
+}
+
+impl Audit<'_> {
+    /// `prod-payments (111122223333)` when the account has a name, else the id.
+    pub fn account_label(&self, id: &str) -> String {
+        match self.account_names.get(id) {
+            Some(name) => format!("{name} ({id})"),
+            None => id.to_string(),
+        }
+    }
 }
 
 /// Longest span of days listed one by one, zeros included.
@@ -233,6 +272,7 @@ impl<'a> Audit<'a> {
             }),
             days: days.into_values().collect(),
             undated_findings,
+            account_names: account_names(result, cx),
         }
     }
 

@@ -36,6 +36,31 @@ pub(super) const COLUMNS: [&str; 20] = [
     "fingerprint",
 ];
 
+/// Columns added at the end with `--accounts`.
+pub(super) const ACCOUNT_COLUMNS: [&str; 1] = ["account_name"];
+/// Columns added at the end with `--geoip`.
+pub(super) const GEO_COLUMNS: [&str; 6] = [
+    "source_kind",
+    "source_country",
+    "source_city",
+    "source_asn",
+    "source_as_org",
+    "source_geo_error",
+];
+
+/// The columns of this run: the fixed ones, then the enrichment's, so that a sheet built on
+/// the fixed columns keeps working.
+fn columns(cx: &Context<'_>) -> Vec<&'static str> {
+    let mut columns = COLUMNS.to_vec();
+    if cx.enriched.accounts {
+        columns.extend(ACCOUNT_COLUMNS);
+    }
+    if cx.enriched.geo {
+        columns.extend(GEO_COLUMNS);
+    }
+    columns
+}
+
 impl Report for Csv {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         render_streaming(self, result, cx, out)
@@ -43,8 +68,8 @@ impl Report for Csv {
 }
 
 impl StreamingReport for Csv {
-    fn begin(&self, _cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        write_row(out, COLUMNS.iter().map(|c| c.to_string()))
+    fn begin(&self, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write_row(out, columns(cx).iter().map(|c| c.to_string()))
     }
 
     fn finding(&self, finding: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -112,7 +137,32 @@ fn row(f: &Finding, cx: &Context<'_>) -> Vec<String> {
     .into_iter()
     .chain(place)
     .chain([escape::csv(&f.fingerprint())])
+    .chain(enrichment(f, cx))
     .collect()
+}
+
+/// The enrichment columns of a finding (none without `--accounts` and `--geoip`).
+fn enrichment(f: &Finding, cx: &Context<'_>) -> Vec<String> {
+    let text = |value: Option<&str>| value.map(escape::csv).unwrap_or_default();
+    let mut cells = Vec::new();
+    if cx.enriched.accounts {
+        cells.push(text(f.account_name()));
+    }
+    if cx.enriched.geo {
+        let place = f.source_place();
+        cells.extend([
+            text(place.map(|p| p.kind.as_str())),
+            text(place.and_then(|p| p.country.as_deref())),
+            text(place.and_then(|p| p.city.as_deref())),
+            place
+                .and_then(|p| p.asn)
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            text(place.and_then(|p| p.as_org.as_deref())),
+            text(place.and_then(|p| p.error.as_deref())),
+        ]);
+    }
+    cells
 }
 
 fn write_row(out: &mut dyn Write, fields: impl Iterator<Item = String>) -> io::Result<()> {

@@ -22,8 +22,12 @@ use crate::finding::{
 use crate::rule::Severity;
 
 use super::audit::{rank, Audit, Group, Status};
+use super::changes::{Changes, Resolved};
 use super::escape::{control, html as h, json_in_html};
+use super::group::{group, GroupBy};
+use super::principals::Principals;
 use super::{Context, Report};
+use crate::summary::principals::ValueCount;
 
 pub(super) struct Html;
 
@@ -133,22 +137,46 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     let _ = write!(
         page,
         "<nav><a href=\"#scanned\">What was scanned</a><a href=\"#severity\">Severity</a>\
-         <a href=\"#compliance\">Compliance</a><a href=\"#rules\">Rules</a>{}<a href=\"#where\">Accounts, regions, principals</a>\
-         <a href=\"#timeline\">Timeline</a><a href=\"#findings\">Findings</a></nav>\n</header>\n<main>\n",
+         <a href=\"#compliance\">Compliance</a><a href=\"#rules\">Rules</a>{}<a href=\"#where\">Accounts, regions, principals</a>{}{}\
+         <a href=\"#timeline\">Timeline</a>{}<a href=\"#findings\">Findings</a></nav>\n</header>\n<main>\n",
         if result.suppressions.is_empty() {
             ""
         } else {
             "<a href=\"#suppressions\">Suppressions</a>"
-        }
+        },
+        if result.baseline.is_some() {
+            "<a href=\"#changes\">Changes</a>"
+        } else {
+            ""
+        },
+        if cx.principals.is_some() {
+            "<a href=\"#principals\">Principals</a>"
+        } else {
+            ""
+        },
+        if cx.group_by.is_some() {
+            "<a href=\"#grouped\">Grouped</a>"
+        } else {
+            ""
+        },
     );
 
-    scanned(&mut page, result, cx);
+    scanned(&mut page, result, cx, &audit);
     severity(&mut page, &audit);
     compliance(&mut page, &audit);
     rules(&mut page, &audit);
     suppressions(&mut page, result);
     places(&mut page, &audit, result);
+    if let Some(baseline) = &result.baseline {
+        changes(&mut page, result, baseline, cx, &audit);
+    }
+    if let Some(principals) = cx.principals {
+        principals_section(&mut page, principals, cx);
+    }
     timeline(&mut page, &audit);
+    if let Some(by) = cx.group_by {
+        grouped(&mut page, result, by, &audit);
+    }
     findings(&mut page, result);
     errors(&mut page, result);
 
@@ -211,7 +239,7 @@ fn chips(page: &mut String, items: impl Iterator<Item = String>) {
     page.push_str("</div>");
 }
 
-fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>) {
+fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>, audit: &Audit<'_>) {
     let stats = &result.stats;
     page.push_str("<section id=\"scanned\">\n<h2>What was scanned</h2>\n<dl class=\"facts\">");
     fact(page, "Files read", "files_read", stats.files_read, "");
@@ -310,7 +338,12 @@ fn scanned(page: &mut String, result: &ScanResult, cx: &Context<'_>) {
             if items.len() <= 12 { " open" } else { "" },
             items.len()
         );
-        chips(page, items.iter().cloned());
+        // With --accounts: `111122223333 prod-payments`.
+        let named = |id: &String| match audit.account_names.get(id.as_str()) {
+            Some(account) if name == "Accounts" => format!("{id} {account}"),
+            _ => id.clone(),
+        };
+        chips(page, items.iter().map(named));
         page.push_str("</details>\n");
     }
     let _ = write!(
@@ -473,12 +506,19 @@ fn places(page: &mut String, audit: &Audit<'_>, result: &ScanResult) {
         ("Region", "region", &audit.regions),
         ("Principal", "principal", &audit.principals),
     ] {
-        group_table(page, title, key, groups);
+        let names = (key == "account").then_some(audit);
+        group_table(page, title, key, groups, names);
     }
     page.push_str("</div>\n</section>\n");
 }
 
-fn group_table(page: &mut String, title: &str, key: &str, groups: &[Group<'_>]) {
+fn group_table(
+    page: &mut String,
+    title: &str,
+    key: &str,
+    groups: &[Group<'_>],
+    names: Option<&Audit<'_>>,
+) {
     let _ = write!(
         page,
         "<div{}><h3>{title} <small class=\"muted\">({})</small></h3><div class=\"scroll\"><table class=\"data\" data-group=\"{key}\">\
@@ -488,7 +528,7 @@ fn group_table(page: &mut String, title: &str, key: &str, groups: &[Group<'_>]) 
     );
     for group in groups.iter().take(GROUP_ROWS) {
         let name = match group.name {
-            Some(name) => format!("<code>{}</code>", h(name)),
+            Some(name) => account_html(name, names),
             None => "<em class=\"muted\">(not in the event)</em>".to_string(),
         };
         let mut badges = String::new();
@@ -675,6 +715,305 @@ fn findings(page: &mut String, result: &ScanResult) {
     );
 }
 
+/// An account id as HTML, with its name when `--accounts` gave one.
+fn account_html(id: &str, names: Option<&Audit<'_>>) -> String {
+    match names.and_then(|a| a.account_names.get(id)) {
+        Some(name) => format!("{} <code>{}</code>", h(name), h(id)),
+        None => format!("<code>{}</code>", h(id)),
+    }
+}
+
+/// A severity badge.
+fn badge(severity: Severity) -> String {
+    format!("<span class=\"mini {severity}\">{severity}</span>")
+}
+
+/// New, still open and resolved findings against the baseline, per control and per account.
+fn changes(
+    page: &mut String,
+    result: &ScanResult,
+    baseline: &crate::finding::BaselineSummary,
+    cx: &Context<'_>,
+    audit: &Audit<'_>,
+) {
+    let resolved: Vec<Resolved<'_>> = baseline
+        .gone
+        .iter()
+        .map(|g| Resolved {
+            rule_id: &g.rule_id,
+            account: g.account.as_deref(),
+        })
+        .collect();
+    let changes = Changes::new(&result.findings, &resolved, cx.rules);
+    let t = changes.total;
+    let _ = writeln!(
+        page,
+        "<section id=\"changes\">\n<h2>Change since the last audit</h2>\n<p>Against <code>{}</code>: \
+         <strong><span data-count=\"changes_new\">{}</span> new</strong>, \
+         <span data-count=\"changes_still_open\">{}</span> still open, \
+         <span data-count=\"changes_resolved\">{}</span> resolved.</p>\n<div class=\"where\">",
+        h(&baseline.file),
+        t.new,
+        t.still_open,
+        t.resolved
+    );
+    let head = "<th class=\"num\">New</th><th class=\"num\">Still open</th><th class=\"num\">Resolved</th>";
+    let _ = write!(
+        page,
+        "<div><h3>Per control</h3><div class=\"scroll\"><table class=\"data\" data-table=\"changes-control\"><thead><tr><th>Control</th>{head}</tr></thead><tbody>"
+    );
+    for (framework, control, c) in &changes.controls {
+        let _ = writeln!(
+            page,
+            "<tr data-name=\"{} {}\"><td class=\"wrap\"><code>{}</code> {}</td><td class=\"num\" data-col=\"new\">{}</td><td class=\"num\" data-col=\"still_open\">{}</td><td class=\"num\" data-col=\"resolved\">{}</td></tr>",
+            h(framework),
+            h(control),
+            h(control),
+            h(framework),
+            c.new,
+            c.still_open,
+            c.resolved
+        );
+    }
+    page.push_str("</tbody></table></div></div>\n");
+    let _ = write!(
+        page,
+        "<div><h3>Per account</h3><div class=\"scroll\"><table class=\"data\" data-table=\"changes-account\"><thead><tr><th>Account</th>{head}</tr></thead><tbody>"
+    );
+    for (account, c) in &changes.accounts {
+        let name = account.map_or_else(
+            || "<em class=\"muted\">(not in the event)</em>".to_string(),
+            |id| account_html(id, Some(audit)),
+        );
+        let _ = writeln!(
+            page,
+            "<tr data-name=\"{}\"><td class=\"wrap\">{name}</td><td class=\"num\" data-col=\"new\">{}</td><td class=\"num\" data-col=\"still_open\">{}</td><td class=\"num\" data-col=\"resolved\">{}</td></tr>",
+            h(account.unwrap_or("")),
+            c.new,
+            c.still_open,
+            c.resolved
+        );
+    }
+    page.push_str("</tbody></table></div></div>\n</div>\n</section>\n");
+}
+
+/// Principals listed in the HTML report; the principals report lists them all.
+const HTML_PRINCIPALS: usize = 200;
+
+/// What each principal did: every principal seen, with or without findings.
+fn principals_section(page: &mut String, principals: &Principals, cx: &Context<'_>) {
+    let total = principals.rows.len();
+    let _ = writeln!(
+        page,
+        "<section id=\"principals\">\n<h2>Principals</h2>\n<p class=\"muted\">Every principal seen in the scan, \
+         with or without findings: <span data-count=\"principals\">{total}</span>, most events first. Each list keeps \
+         its first {} distinct values (calls: {}, the {} most frequent shown), each with its events; \
+         the events of other values are counted.</p>",
+        principals.limits.values,
+        principals.limits.calls,
+        crate::summary::principals::TOP_CALLS,
+    );
+    if total > HTML_PRINCIPALS {
+        let full = cx
+            .reports
+            .iter()
+            .find(|(format, _)| format.is_principals())
+            .map_or_else(
+                || "write them all with <code>-o principals=principals.csv</code>".to_string(),
+                |(_, path)| format!("all of them are in <code>{}</code>", h(path)),
+            );
+        let _ = writeln!(
+            page,
+            "<p class=\"warn\">The first {HTML_PRINCIPALS} of {total} principals are listed; {full}.</p>"
+        );
+    }
+    page.push_str(
+        "<div class=\"scroll\"><table class=\"data\" data-table=\"principals\"><thead><tr><th>Principal</th>\
+         <th class=\"num\">Events</th><th class=\"num\">Failed</th><th>First seen</th><th>Last seen</th><th>Accounts</th>\
+         <th>Source addresses</th><th>Access keys</th><th>User agents</th><th>Top calls</th><th>Findings</th></tr></thead><tbody>\n",
+    );
+    let list = |values: &[ValueCount], other: u64| -> String {
+        let mut parts: Vec<String> = values
+            .iter()
+            .map(|v| match &v.label {
+                Some(label) => format!(
+                    "<code>{}</code> {} <span class=\"muted\">({})</span>",
+                    h(&v.value),
+                    h(label),
+                    v.events
+                ),
+                None => format!(
+                    "<code>{}</code> <span class=\"muted\">({})</span>",
+                    h(&v.value),
+                    v.events
+                ),
+            })
+            .collect();
+        if other > 0 {
+            parts.push(format!(
+                "<em class=\"muted\">+{other} events with other values</em>"
+            ));
+        }
+        parts.join("<br>")
+    };
+    for row in principals
+        .rows
+        .iter()
+        .take(HTML_PRINCIPALS)
+        .chain(principals.overflow.as_ref())
+    {
+        let other = |name: &str| row.other_events.get(name).copied().unwrap_or(0);
+        let mut keys = list(&row.long_term_access_keys, other("long_term_access_keys"));
+        let temporary = list(&row.temporary_access_keys, other("temporary_access_keys"));
+        if !temporary.is_empty() {
+            if !keys.is_empty() {
+                keys.push_str("<br>");
+            }
+            let _ = write!(
+                keys,
+                "<span class=\"muted\">temporary (STS):</span><br>{temporary}"
+            );
+        }
+        let mut findings = String::new();
+        for severity in BY_RANK {
+            let n = row.findings.get(severity.as_str()).copied().unwrap_or(0);
+            if n > 0 {
+                let _ = write!(
+                    findings,
+                    "<span class=\"mini {severity}\" title=\"{severity}\">{n} {severity}</span>"
+                );
+            }
+        }
+        let principal = row.principal.as_deref().unwrap_or("");
+        let _ = writeln!(
+            page,
+            "<tr data-name=\"{}\"><td class=\"wrap\">{}</td><td class=\"num\" data-col=\"events\">{}</td>\
+             <td class=\"num\" data-col=\"failed\">{}</td><td>{}</td><td>{}</td><td class=\"wrap\">{}</td>\
+             <td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td>\
+             <td class=\"badges\">{findings}</td></tr>",
+            h(principal),
+            if principal.is_empty() {
+                "<em class=\"muted\">(no principal)</em>".to_string()
+            } else {
+                format!("<code>{}</code>", h(principal))
+            },
+            row.events,
+            row.failed,
+            h(row.first_seen.as_deref().unwrap_or("—")),
+            h(row.last_seen.as_deref().unwrap_or("—")),
+            list(&row.accounts, other("accounts")),
+            list(&row.source_addresses, other("source_addresses")),
+            keys,
+            list(&row.user_agents, other("user_agents")),
+            list(&row.top_calls, other("calls")),
+        );
+    }
+    page.push_str("</tbody></table></div>\n</section>\n");
+}
+
+/// Groups listed in the grouped table; the interactive table below has every finding.
+const HTML_GROUPS: usize = 1_000;
+
+/// The findings grouped (`--group-by`): one row per event, rule or principal, with its findings
+/// most serious first.
+fn grouped(page: &mut String, result: &ScanResult, by: GroupBy, audit: &Audit<'_>) {
+    let groups = group(&result.findings, by);
+    let title = match by {
+        GroupBy::Event => "Findings by event",
+        GroupBy::Rule => "Findings grouped by rule",
+        GroupBy::Principal => "Findings grouped by principal",
+    };
+    let _ = writeln!(
+        page,
+        "<section id=\"grouped\">\n<h2>{title}</h2>\n<p class=\"muted\"><span data-count=\"groups\">{}</span> items from {} \
+         (most serious first within each).</p>",
+        groups.len(),
+        plural(result.findings.len(), "finding", "findings")
+    );
+    if groups.len() > HTML_GROUPS {
+        let _ = writeln!(
+            page,
+            "<p class=\"warn\">The first {HTML_GROUPS} of {} items are listed; the findings table below holds every finding.</p>",
+            groups.len()
+        );
+    }
+    let head = match by {
+        GroupBy::Event => "Event",
+        GroupBy::Rule => "Rule",
+        GroupBy::Principal => "Principal",
+    };
+    let _ = writeln!(
+        page,
+        "<div class=\"scroll\"><table class=\"data\" data-table=\"grouped-{}\"><thead><tr><th>Severity</th><th>{head}</th>\
+         <th>Time</th><th>Account</th><th>Findings</th></tr></thead><tbody>",
+        by.name()
+    );
+    for g in groups.iter().take(HTML_GROUPS) {
+        let first = g.first();
+        let e = first.event_location();
+        let what = match (by, e) {
+            (GroupBy::Event, Some(e)) => {
+                let mut cell = format!(
+                    "<code>{}</code>",
+                    h(e.event_name.as_deref().unwrap_or("(no eventName)"))
+                );
+                if let Some(principal) = &e.principal {
+                    let _ = write!(cell, "<br>by <code>{}</code>", h(principal));
+                }
+                if let Some(ip) = &e.source_ip {
+                    let _ = write!(cell, "<br>from <code>{}</code>", h(ip));
+                    if let Some(place) = first.source_place() {
+                        let _ = write!(cell, " {}", h(&place.describe()));
+                    }
+                }
+                cell
+            }
+            (GroupBy::Event, None) | (GroupBy::Rule, _) => {
+                format!("<code>{}</code> {}", h(&first.rule_id), h(&first.title))
+            }
+            (GroupBy::Principal, _) => e.and_then(|e| e.principal.as_deref()).map_or_else(
+                || "<em class=\"muted\">(no principal)</em>".to_string(),
+                |p| format!("<code>{}</code>", h(p)),
+            ),
+        };
+        let mut accounts: Vec<&str> = Vec::new();
+        for f in &g.findings {
+            if let Some(a) = f.event_location().and_then(|e| e.account.as_deref()) {
+                if !accounts.contains(&a) {
+                    accounts.push(a);
+                }
+            }
+        }
+        let account: Vec<String> = accounts
+            .iter()
+            .map(|a| account_html(a, Some(audit)))
+            .collect();
+        let items: Vec<String> = g
+            .findings
+            .iter()
+            .map(|f| {
+                let head = match by {
+                    GroupBy::Rule => h(f.time().unwrap_or("—")),
+                    _ => format!("{} <code>{}</code>", badge(f.severity), h(&f.rule_id)),
+                };
+                format!("{head} {}", h(&f.message))
+            })
+            .collect();
+        let _ = writeln!(
+            page,
+            "<tr data-group-severity=\"{}\" data-findings=\"{}\"><td class=\"badges\">{}</td><td class=\"wrap\">{what}</td><td>{}</td>\
+             <td class=\"wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
+            g.severity,
+            g.findings.len(),
+            badge(g.severity),
+            h(first.time().unwrap_or("—")),
+            account.join("<br>"),
+            items.join("<br>")
+        );
+    }
+    page.push_str("</tbody></table></div>\n</section>\n");
+}
+
 fn errors(page: &mut String, result: &ScanResult) {
     if result.errors.is_empty() {
         return;
@@ -716,10 +1055,18 @@ fn finding(f: &Finding, cx: &Context<'_>, event: Option<usize>) -> Value {
         "title": control(&f.title),
         "message": control(&f.message),
         "event_time": f.time().map(|t| control(t).into_owned()),
-        "account": text(&e.account),
+        "account": match (&e.account, f.account_name()) {
+            (Some(id), Some(name)) => Some(control(&format!("{id} ({name})")).into_owned()),
+            _ => text(&e.account),
+        },
         "region": text(&e.region),
         "principal": text(&e.principal),
-        "source_ip": text(&e.source_ip),
+        "source_ip": match (&e.source_ip, f.source_place()) {
+            (Some(ip), Some(place)) => {
+                Some(control(&format!("{ip} ({})", place.describe())).into_owned())
+            }
+            _ => text(&e.source_ip),
+        },
         "user_agent": text(&e.user_agent),
         "event_source": text(&e.event_source),
         "event_name": text(&e.event_name),

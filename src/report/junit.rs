@@ -247,6 +247,23 @@ fn lines(findings: &[&Finding]) -> String {
         if let Some(id) = f.event_location().and_then(|e| e.event_id.as_ref()) {
             body.push_str(&format!(" [eventID {id}]"));
         }
+        // With --accounts and --geoip: which account, and from where.
+        if let (Some(account), Some(name)) = (
+            f.event_location().and_then(|e| e.account.as_deref()),
+            f.account_name(),
+        ) {
+            body.push_str(&format!(" [account {account} ({name})]"));
+        }
+        if let (Some(ip), Some(place)) = (
+            f.event_location().and_then(|e| e.source_ip.as_deref()),
+            f.source_place(),
+        ) {
+            body.push_str(&format!(
+                " [from {} ({})]",
+                ip.replace(['\n', '\r'], " "),
+                place.describe()
+            ));
+        }
         body.push('\n');
     }
     body
@@ -452,6 +469,10 @@ mod tests {
             sarif_root: std::path::Path::new("/"),
             inputs: &[],
             reports: &[],
+            enriched: Default::default(),
+            group_by: None,
+            principals: None,
+            accounts: None,
         };
         let mut out = Vec::new();
         Junit.render(&ScanResult::default(), &cx, &mut out).unwrap();

@@ -17,8 +17,12 @@ use std::io::{self, Write};
 use crate::finding::{EventLocation, Finding, ScanResult, SuppressionState};
 
 use super::audit::{Audit, Group, Status};
+use super::changes::{Changes, Resolved};
 use super::escape::{markdown_code as code, markdown_text as text};
+use super::group::{group, GroupBy};
+use super::principals::Principals;
 use super::{Context, Format, Report};
+use crate::summary::principals::ValueCount;
 
 pub(super) struct Markdown;
 
@@ -141,7 +145,27 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     };
     let _ = writeln!(md, "| Event times | {range} |");
     let _ = writeln!(md, "| Scope | {} |", text(&result.scope.describe()));
-    let _ = writeln!(md, "| Accounts | {} |", list(&stats.accounts));
+    if audit.account_names.is_empty() {
+        let _ = writeln!(md, "| Accounts | {} |", list(&stats.accounts));
+    } else {
+        // With --accounts: each id with its name.
+        const SHOWN: usize = 20;
+        let mut shown: Vec<String> = stats
+            .accounts
+            .iter()
+            .take(SHOWN)
+            .map(|id| account_cell(id, Some(&audit)))
+            .collect();
+        if stats.accounts.len() > SHOWN {
+            shown.push(format!("and {} more", stats.accounts.len() - SHOWN));
+        }
+        let _ = writeln!(
+            md,
+            "| Accounts | {}: {} |",
+            stats.accounts.len(),
+            shown.join(", ")
+        );
+    }
     let _ = writeln!(md, "| Regions | {} |", list(&stats.regions));
     let _ = writeln!(md, "| Rules | {} |", stats.rules);
     if let Some(baseline) = &result.baseline {
@@ -222,20 +246,36 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
             ("Findings by region", &audit.regions),
             ("Findings by principal", &audit.principals),
         ] {
-            write_groups(&mut md, title, groups);
+            let named = title == "Findings by account" && !audit.account_names.is_empty();
+            write_groups(&mut md, title, groups, named.then_some(&audit));
         }
         write_days(&mut md, &audit);
     }
 
-    // Findings, as many as fit.
-    if !result.findings.is_empty() {
+    // The change since the earlier report (--baseline), per control and per account.
+    if let Some(baseline) = &result.baseline {
+        write_changes(&mut md, result, baseline, cx, &audit);
+    }
+
+    // What each principal did (with -o principals, or enrichment on).
+    if let Some(principals) = cx.principals {
+        write_principals(&mut md, principals, cx);
+    }
+
+    // Findings, as many as fit: grouped (--group-by), or one row each.
+    if let (Some(by), false) = (cx.group_by, result.findings.is_empty()) {
+        write_grouped(&mut md, result, by, cx, &audit);
+    } else if !result.findings.is_empty() {
+        let geo = cx.enriched.geo;
         let _ = writeln!(
             md,
-            "### Findings\n\n| Severity | Rule | Time | Account | Region | Principal | Message |\n|---|---|---|---|---|---|---|"
+            "### Findings\n\n| Severity | Rule | Time | Account | Region | Principal |{} Message |\n|---|---|---|---|---|---|{}---|",
+            if geo { " From |" } else { "" },
+            if geo { "---|" } else { "" },
         );
         let mut shown = 0;
         for finding in &result.findings {
-            let line = finding_row(finding);
+            let line = finding_row(finding, geo);
             if md.len() + line.len() + FOOTER_BYTES > MAX_MARKDOWN_BYTES {
                 break;
             }
@@ -312,15 +352,16 @@ fn list(items: &std::collections::BTreeSet<String>) -> String {
     format!("{}: {}", items.len(), shown.join(" "))
 }
 
-fn write_groups(md: &mut String, title: &str, groups: &[Group<'_>]) {
+fn write_groups(md: &mut String, title: &str, groups: &[Group<'_>], names: Option<&Audit<'_>>) {
     let _ = writeln!(
         md,
         "### {title}\n\n| | Findings | critical | high | medium | low | info |\n|---|--:|--:|--:|--:|--:|--:|"
     );
     for group in groups.iter().take(GROUP_ROWS) {
-        let name = group
-            .name
-            .map_or_else(|| "*(not in the event)*".to_string(), code);
+        let name = group.name.map_or_else(
+            || "*(not in the event)*".to_string(),
+            |id| account_cell(id, names),
+        );
         let s = group.by_severity;
         let _ = writeln!(
             md,
@@ -401,18 +442,322 @@ fn write_suppressions(md: &mut String, result: &ScanResult) {
     md.push('\n');
 }
 
-fn finding_row(f: &Finding) -> String {
+fn finding_row(f: &Finding, geo: bool) -> String {
     let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "—".to_string(), code);
     let time = f.time().map_or_else(|| "—".to_string(), text);
     let no_event = EventLocation::default();
     let e = f.event_location().unwrap_or(&no_event);
+    let account = match (&e.account, f.account_name()) {
+        (Some(id), Some(name)) => format!("{} {}", text(name), code(id)),
+        _ => opt(&e.account),
+    };
+    let from = if geo {
+        format!(" {} |", source_cell(f))
+    } else {
+        String::new()
+    };
     format!(
-        "| {} | {} | {time} | {} | {} | {} | {} |\n",
+        "| {} | {} | {time} | {account} | {} | {} |{from} {} |\n",
         f.severity,
         code(&f.rule_id),
-        opt(&e.account),
         opt(&e.region),
         opt(&e.principal),
         text(&f.message)
     )
+}
+
+/// An account as a cell: `prod-payments `111122223333`` when named, else the id.
+fn account_cell(id: &str, names: Option<&Audit<'_>>) -> String {
+    match names.and_then(|a| a.account_names.get(id)) {
+        Some(name) => format!("{} {}", text(name), code(id)),
+        None => code(id),
+    }
+}
+
+/// Where a finding's call came from: the address and its place (`--geoip`).
+fn source_cell(f: &Finding) -> String {
+    let ip = f.event_location().and_then(|e| e.source_ip.as_deref());
+    match (ip, f.source_place()) {
+        (Some(ip), Some(place)) => format!("{} {}", code(ip), text(&place.describe())),
+        (Some(ip), None) => code(ip),
+        _ => "—".to_string(),
+    }
+}
+
+/// Findings listed in one group of the grouped table; the rest are counted.
+const GROUP_FINDINGS: usize = 10;
+
+/// The findings grouped (`--group-by`): one row per event, rule or principal, its findings
+/// most serious first in one cell.
+fn write_grouped(
+    md: &mut String,
+    result: &ScanResult,
+    by: GroupBy,
+    cx: &Context<'_>,
+    audit: &Audit<'_>,
+) {
+    let groups = group(&result.findings, by);
+    let (title, head) = match by {
+        GroupBy::Event => ("Findings by event", "Event"),
+        GroupBy::Rule => ("Findings grouped by rule", "Rule"),
+        GroupBy::Principal => ("Findings grouped by principal", "Principal"),
+    };
+    let _ = writeln!(
+        md,
+        "### {title}\n\n{} from {}.\n\n| Severity | {head} | Time | Account | Findings |\n|---|---|---|---|---|",
+        plural(groups.len(), "item", "items"),
+        plural(result.findings.len(), "finding", "findings"),
+    );
+    let mut shown = 0;
+    for g in &groups {
+        let first = g.first();
+        let e = first.event_location();
+        let what = match (by, e) {
+            (GroupBy::Event, Some(e)) => {
+                let mut cell = code(e.event_name.as_deref().unwrap_or("(no eventName)"));
+                if let Some(principal) = &e.principal {
+                    let _ = write!(cell, " by {}", code(principal));
+                }
+                if let Some(place) = first.source_place() {
+                    let ip = e.source_ip.as_deref().unwrap_or("");
+                    let _ = write!(cell, " from {} {}", code(ip), text(&place.describe()));
+                }
+                cell
+            }
+            (GroupBy::Event, None) | (GroupBy::Rule, _) => {
+                format!("{} {}", code(&first.rule_id), text(&first.title))
+            }
+            (GroupBy::Principal, _) => e
+                .and_then(|e| e.principal.as_deref())
+                .map_or_else(|| "*(no principal)*".to_string(), code),
+        };
+        let time = first.time().map_or_else(|| "—".to_string(), text);
+        let mut accounts: Vec<&str> = Vec::new();
+        for f in &g.findings {
+            if let Some(a) = f.event_location().and_then(|e| e.account.as_deref()) {
+                if !accounts.contains(&a) {
+                    accounts.push(a);
+                }
+            }
+        }
+        let account = if accounts.is_empty() {
+            "—".to_string()
+        } else {
+            accounts
+                .iter()
+                .take(3)
+                .map(|a| account_cell(a, Some(audit)))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + &if accounts.len() > 3 {
+                    format!(" and {} more", accounts.len() - 3)
+                } else {
+                    String::new()
+                }
+        };
+        let mut items: Vec<String> = g
+            .findings
+            .iter()
+            .take(GROUP_FINDINGS)
+            .map(|f| {
+                let head = match by {
+                    GroupBy::Rule => f.time().map_or_else(|| "—".to_string(), text),
+                    _ => format!("**{}** {}", f.severity, code(&f.rule_id)),
+                };
+                format!("{head}: {}", text(&f.message))
+            })
+            .collect();
+        if g.findings.len() > GROUP_FINDINGS {
+            items.push(format!("*and {} more*", g.findings.len() - GROUP_FINDINGS));
+        }
+        let line = format!(
+            "| {} | {what} | {time} | {account} | {} |\n",
+            g.severity,
+            items.join("<br>")
+        );
+        if md.len() + line.len() + FOOTER_BYTES > MAX_MARKDOWN_BYTES {
+            break;
+        }
+        md.push_str(&line);
+        shown += 1;
+    }
+    md.push('\n');
+    let left = groups.len() - shown;
+    if left > 0 {
+        let _ = writeln!(
+            md,
+            "**{} not listed** (this summary stays under {} bytes for GitHub): {}.\n",
+            plural(left, "more item is", "more items are"),
+            MAX_MARKDOWN_BYTES,
+            elsewhere(cx)
+        );
+    }
+}
+
+/// New, still open and resolved findings against the baseline, per control and per account.
+fn write_changes(
+    md: &mut String,
+    result: &ScanResult,
+    baseline: &crate::finding::BaselineSummary,
+    cx: &Context<'_>,
+    audit: &Audit<'_>,
+) {
+    let resolved: Vec<Resolved<'_>> = baseline
+        .gone
+        .iter()
+        .map(|g| Resolved {
+            rule_id: &g.rule_id,
+            account: g.account.as_deref(),
+        })
+        .collect();
+    let changes = Changes::new(&result.findings, &resolved, cx.rules);
+    let t = changes.total;
+    let _ = writeln!(
+        md,
+        "### Change since the last audit\n\nAgainst {}: **{} new**, {} still open, {} resolved.\n",
+        code(&baseline.file),
+        t.new,
+        t.still_open,
+        t.resolved
+    );
+    if !changes.controls.is_empty() {
+        let _ = writeln!(
+            md,
+            "| Control | New | Still open | Resolved |\n|---|--:|--:|--:|"
+        );
+        for (framework, control, c) in &changes.controls {
+            let _ = writeln!(
+                md,
+                "| {} {} | {} | {} | {} |",
+                code(framework),
+                code(control),
+                c.new,
+                c.still_open,
+                c.resolved
+            );
+        }
+        md.push('\n');
+    }
+    if !changes.accounts.is_empty() {
+        let _ = writeln!(
+            md,
+            "| Account | New | Still open | Resolved |\n|---|--:|--:|--:|"
+        );
+        for (account, c) in changes.accounts.iter().take(GROUP_ROWS * 2) {
+            let name = account.map_or_else(
+                || "*(not in the event)*".to_string(),
+                |id| account_cell(id, Some(audit)),
+            );
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} | {} |",
+                c.new, c.still_open, c.resolved
+            );
+        }
+        if changes.accounts.len() > GROUP_ROWS * 2 {
+            let _ = writeln!(
+                md,
+                "| *{} more accounts* | | | |",
+                changes.accounts.len() - GROUP_ROWS * 2
+            );
+        }
+        md.push('\n');
+    }
+}
+
+/// Bytes the principals table leaves for the findings list after it.
+const FINDINGS_RESERVE: usize = 20_000;
+
+/// Principals listed in the Markdown summary (most events first).
+const PRINCIPAL_ROWS: usize = 25;
+
+/// The per-principal activity summary, the principals with most events first.
+fn write_principals(md: &mut String, principals: &Principals, cx: &Context<'_>) {
+    let total = principals.rows.len();
+    let _ = writeln!(
+        md,
+        "### Principals\n\nEvery principal seen in the scan, with or without findings ({total}).\n\n\
+         | Principal | Events | Failed | First seen | Last seen | Accounts | Source addresses | Top calls | Findings |\n\
+         |---|--:|--:|---|---|---|---|---|---|"
+    );
+    let cell = |values: &[ValueCount], other: Option<&u64>, take: usize| -> String {
+        let mut parts: Vec<String> = values
+            .iter()
+            .take(take)
+            .map(|v| match &v.label {
+                Some(label) => format!("{} {} ({})", code(&v.value), text(label), v.events),
+                None => format!("{} ({})", code(&v.value), v.events),
+            })
+            .collect();
+        let hidden: u64 =
+            values.iter().skip(take).map(|v| v.events).sum::<u64>() + other.copied().unwrap_or(0);
+        if hidden > 0 {
+            parts.push(format!("+{hidden} other"));
+        }
+        if parts.is_empty() {
+            "—".to_string()
+        } else {
+            parts.join("<br>")
+        }
+    };
+    for row in principals
+        .rows
+        .iter()
+        .take(PRINCIPAL_ROWS)
+        .chain(principals.overflow.as_ref())
+    {
+        let findings: Vec<String> = ["critical", "high", "medium", "low", "info"]
+            .iter()
+            .filter_map(|s| Some((s, *row.findings.get(s)?)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        let line = format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            row.principal
+                .as_deref()
+                .map_or_else(|| "*(no principal)*".to_string(), code),
+            row.events,
+            row.failed,
+            row.first_seen
+                .as_deref()
+                .map_or_else(|| "—".to_string(), text),
+            row.last_seen
+                .as_deref()
+                .map_or_else(|| "—".to_string(), text),
+            cell(&row.accounts, row.other_events.get("accounts"), 3),
+            cell(
+                &row.source_addresses,
+                row.other_events.get("source_addresses"),
+                3
+            ),
+            cell(&row.top_calls, row.other_events.get("calls"), 3),
+            if findings.is_empty() {
+                "—".to_string()
+            } else {
+                findings.join(", ")
+            },
+        );
+        // Room is kept for the findings, which come after.
+        if md.len() + line.len() + FINDINGS_RESERVE > MAX_MARKDOWN_BYTES {
+            break;
+        }
+        md.push_str(&line);
+    }
+    md.push('\n');
+    if total > PRINCIPAL_ROWS {
+        let full = cx
+            .reports
+            .iter()
+            .find(|(format, _)| format.is_principals())
+            .map_or_else(
+                || "write them all with `-o principals=principals.csv`".to_string(),
+                |(_, path)| format!("all of them are in {}", code(path)),
+            );
+        let _ = writeln!(
+            md,
+            "{} more principals are not listed: {full}.\n",
+            total - PRINCIPAL_ROWS
+        );
+    }
 }

@@ -114,10 +114,15 @@ pub enum Format {
     Html,
     Markdown,
     Csv,
+    /// The per-principal activity summary as CSV (`-o principals=FILE.csv`; a `.json` path
+    /// gives the JSON form).
+    Principals,
+    /// The per-principal activity summary as JSON (`-o principals-json=FILE`).
+    PrincipalsJson,
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 10] = [
         Format::Text,
         Format::Json,
         Format::Jsonl,
@@ -126,6 +131,8 @@ impl Format {
         Format::Html,
         Format::Markdown,
         Format::Csv,
+        Format::Principals,
+        Format::PrincipalsJson,
     ];
 
     /// The name used by `--format` and `--output FORMAT=PATH`.
@@ -139,7 +146,14 @@ impl Format {
             Format::Html => "html",
             Format::Markdown => "markdown",
             Format::Csv => "csv",
+            Format::Principals => "principals",
+            Format::PrincipalsJson => "principals-json",
         }
+    }
+
+    /// Is this the per-principal summary (which needs every event of the scan)?
+    pub fn is_principals(self) -> bool {
+        matches!(self, Format::Principals | Format::PrincipalsJson)
     }
 
     /// Does this format show each finding's event (so the scan must keep them)?
@@ -170,6 +184,34 @@ pub struct Context<'a> {
     /// The files of every report this run writes, so a report that leaves findings out (the
     /// Markdown summary) can say where they are.
     pub reports: &'a [(Format, String)],
+    /// Which enrichment is on (`--accounts`, `--geoip`): formats with fixed columns (CSV) add
+    /// theirs only then, so that without it every report is as before.
+    pub enriched: Enriched,
+    /// `--group-by`: how text, HTML and Markdown group findings; `None` lists them one by one
+    /// as always.
+    pub group_by: Option<group::GroupBy>,
+    /// The per-principal activity summary, when this run made one (`-o principals=FILE`, or
+    /// HTML and Markdown reports with enrichment on): its own format, and a section of the HTML
+    /// and Markdown reports.
+    pub principals: Option<&'a principals::Principals>,
+    /// The account names of `--accounts`, for accounts no finding names (the scanned accounts,
+    /// those of resolved findings).
+    pub accounts: Option<&'a crate::enrich::AccountNames>,
+}
+
+/// Which enrichment a run has on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Enriched {
+    /// `--accounts`: account names.
+    pub accounts: bool,
+    /// `--geoip`: places of source addresses.
+    pub geo: bool,
+}
+
+impl Enriched {
+    pub fn any(self) -> bool {
+        self.accounts || self.geo
+    }
 }
 
 /// One output format.
@@ -230,6 +272,18 @@ pub fn render(
         Format::Html => &html::Html,
         Format::Markdown => &markdown::Markdown,
         Format::Csv => &csv::Csv,
+        Format::Principals | Format::PrincipalsJson => {
+            let Some(summary) = cx.principals else {
+                return Err(io::Error::other(
+                    "no per-principal summary was made (it needs the events: `trailgate scan`)",
+                ));
+            };
+            return if format == Format::Principals {
+                principals::write_csv(&summary.rows, summary.overflow.as_ref(), out)
+            } else {
+                principals::write_json(&summary.rows, summary.overflow.as_ref(), out)
+            };
+        }
     };
     report.render(result, cx, out)
 }

@@ -34,10 +34,14 @@ pub const COLUMNS: [&str; 18] = [
     "findings_info",
 ];
 
-/// Writes the rows as CSV.
-pub fn write_csv(rows: &[PrincipalRow], out: &mut dyn Write) -> io::Result<()> {
+/// Writes the rows as CSV, the overflow row (principals past the cap) last.
+pub fn write_csv(
+    rows: &[PrincipalRow],
+    overflow: Option<&PrincipalRow>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     write_line(out, COLUMNS.iter().map(|c| c.to_string()).collect())?;
-    for row in rows {
+    for row in rows.iter().chain(overflow) {
         let list = |name: &str, values: &[ValueCount]| -> String {
             let mut cells: Vec<String> = values
                 .iter()
@@ -85,6 +89,31 @@ pub fn write_csv(rows: &[PrincipalRow], out: &mut dyn Write) -> io::Result<()> {
 fn write_line(out: &mut dyn Write, fields: Vec<String>) -> io::Result<()> {
     out.write_all(fields.join(",").as_bytes())?;
     out.write_all(b"\r\n")
+}
+
+/// The summary as reports render it: one row per principal, most events first, and the row of
+/// the principals past the cap (`summary::Limits::principals`), if any.
+#[derive(Debug, Clone, Default)]
+pub struct Principals {
+    pub rows: Vec<PrincipalRow>,
+    pub overflow: Option<PrincipalRow>,
+    /// Principals past the cap, all in `overflow`: how many is not known (they were not kept);
+    /// the caps that applied.
+    pub limits: crate::summary::Limits,
+}
+
+impl Principals {
+    pub fn new(
+        summary: &crate::summary::PrincipalSummary,
+        enricher: Option<&crate::enrich::Enricher>,
+    ) -> Principals {
+        let (rows, overflow) = summary.rows(enricher);
+        Principals {
+            rows,
+            overflow,
+            limits: summary.limits(),
+        }
+    }
 }
 
 /// The JSON document: `{"version": 1, "principals": [...]}` (rows as `PrincipalRow` serializes
@@ -135,7 +164,7 @@ mod tests {
             })
             .collect();
         let mut out = Vec::new();
-        write_csv(&rows, &mut out).unwrap();
+        write_csv(&rows, None, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         let line = text.lines().nth(1).unwrap();
         assert_eq!(

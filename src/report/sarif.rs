@@ -302,10 +302,19 @@ struct ResultProperties<'a> {
     event_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     account: Option<&'a str>,
+    /// The account's name (`--accounts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     principal: Option<&'a str>,
+    /// `sourceIPAddress`, with `--geoip` only (beside its place).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_ip: Option<&'a str>,
+    /// Where the source address is (`--geoip`): the JSON report's `source_geo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_geo: Option<&'a crate::finding::SourcePlace>,
 }
 
 #[derive(Serialize)]
@@ -638,8 +647,13 @@ fn sarif_result<'a>(
             event_time: finding.time(),
             event_name: event.and_then(|e| e.event_name.as_deref()),
             account: event.and_then(|e| e.account.as_deref()),
+            account_name: finding.account_name(),
             region: event.and_then(|e| e.region.as_deref()),
             principal: event.and_then(|e| e.principal.as_deref()),
+            source_ip: finding
+                .source_place()
+                .and(event.and_then(|e| e.source_ip.as_deref())),
+            source_geo: finding.source_place(),
         },
     }
 }

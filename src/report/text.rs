@@ -14,6 +14,7 @@ use crate::finding::{
 use crate::rule::Severity;
 
 use super::escape::control;
+use super::group::{group, FindingGroup, GroupBy};
 use super::{counts_by_severity, render_streaming, Context, Report, StreamingReport};
 
 pub(super) struct Text;
@@ -61,8 +62,135 @@ impl Paint {
 
 impl Report for Text {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-        render_streaming(self, result, cx, out)
+        match cx.group_by {
+            None => render_streaming(self, result, cx, out),
+            Some(by) => {
+                let paint = Paint { on: cx.color };
+                for g in group(&result.findings, by) {
+                    write_group(out, &paint, &g, by)?;
+                }
+                self.end(result, cx, out)
+            }
+        }
     }
+}
+
+/// One group of findings (`--group-by`): a heading with the most serious severity, then the
+/// findings, most serious first. An event's place and fields are written once for its group.
+fn write_group(
+    out: &mut dyn Write,
+    paint: &Paint,
+    g: &FindingGroup<'_>,
+    by: GroupBy,
+) -> io::Result<()> {
+    let first = g.first();
+    let n = g.findings.len();
+    let rules = g.rule_ids().len();
+    match (by, &first.location) {
+        (GroupBy::Event, Location::Event(e)) => {
+            let what = e.event_name.as_deref().unwrap_or("(no eventName)");
+            writeln!(
+                out,
+                "{} {} {}: {} from {}",
+                paint.severity(g.severity),
+                paint.bold("event"),
+                control(what),
+                plural(n, "finding", "findings"),
+                plural(rules, "rule", "rules"),
+            )?;
+            for (file, record, line) in g.places().into_iter().skip(1) {
+                let line = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {} {} record {record}{line}",
+                    paint.dim("also at"),
+                    control(file)
+                )?;
+            }
+            write_event(out, e, paint)?;
+            for f in &g.findings {
+                let mut block = Vec::new();
+                write_rule_lines(&mut block, paint, f)?;
+                indent(out, &block)?;
+            }
+            writeln!(out)
+        }
+        // A window (correlation) is a group of its own.
+        (GroupBy::Event, Location::Window(_)) => write_finding(out, paint, first),
+        (GroupBy::Rule, _) => {
+            writeln!(
+                out,
+                "{} {}  {}: {}",
+                paint.severity(g.severity),
+                paint.bold(&control(&first.rule_id)),
+                control(&first.title),
+                plural(n, "finding", "findings"),
+            )?;
+            for f in &g.findings {
+                let mut block = Vec::new();
+                write_finding(&mut block, paint, f)?;
+                indent(out, &block)?;
+            }
+            Ok(())
+        }
+        (GroupBy::Principal, _) => {
+            let principal = first
+                .event_location()
+                .and_then(|e| e.principal.as_deref())
+                .unwrap_or("(no principal)");
+            writeln!(
+                out,
+                "{} {} {}: {} from {}",
+                paint.severity(g.severity),
+                paint.bold("principal"),
+                control(principal),
+                plural(n, "finding", "findings"),
+                plural(rules, "rule", "rules"),
+            )?;
+            for f in &g.findings {
+                let mut block = Vec::new();
+                write_finding(&mut block, paint, f)?;
+                indent(out, &block)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A finding's rule, message and evidence (its event is written by the group).
+fn write_rule_lines(out: &mut dyn Write, paint: &Paint, f: &Finding) -> io::Result<()> {
+    let state = f
+        .baseline
+        .map(|s| format!("  [{}]", s.as_str()))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} {}  {}{state}",
+        paint.severity(f.severity),
+        paint.bold(&control(&f.rule_id)),
+        control(&f.title)
+    )?;
+    writeln!(out, "  {}", control(&f.message))?;
+    for evidence in &f.evidence {
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("evidence"),
+            control(&evidence_text(evidence))
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `block` with every non-empty line indented by two spaces.
+fn indent(out: &mut dyn Write, block: &[u8]) -> io::Result<()> {
+    for line in block.split_inclusive(|b| *b == b'\n') {
+        if line != b"\n" {
+            out.write_all(b"  ")?;
+        }
+        out.write_all(line)?;
+    }
+    Ok(())
 }
 
 impl StreamingReport for Text {
@@ -139,7 +267,14 @@ fn write_event(out: &mut dyn Write, e: &EventLocation, paint: &Paint) -> io::Res
         event.push(time.clone());
     }
     if let Some(account) = &e.account {
-        event.push(format!("account {account}"));
+        match e
+            .enrichment
+            .as_ref()
+            .and_then(|x| x.account_name.as_deref())
+        {
+            Some(name) => event.push(format!("account {account} ({name})")),
+            None => event.push(format!("account {account}")),
+        }
     }
     if let Some(region) = &e.region {
         event.push(region.clone());
@@ -154,6 +289,18 @@ fn write_event(out: &mut dyn Write, e: &EventLocation, paint: &Paint) -> io::Res
     }
     if let Some(principal) = &e.principal {
         writeln!(out, "  {} {}", paint.dim("by"), control(principal))?;
+    }
+    // Only with --geoip: where the call came from.
+    if let (Some(source), Some(place)) = (
+        &e.source_ip,
+        e.enrichment.as_ref().and_then(|x| x.source.as_ref()),
+    ) {
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("from"),
+            control(&format!("{source} ({})", place.describe()))
+        )?;
     }
     Ok(())
 }

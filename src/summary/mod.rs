@@ -3,4 +3,4 @@
 
 pub mod principals;
 
-pub use principals::{Limits, PrincipalActivity, PrincipalRow, PrincipalSummary};
+pub use principals::{Limits, PrincipalActivity, PrincipalRow, PrincipalSummary, PrincipalWatch};

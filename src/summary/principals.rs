@@ -334,6 +334,84 @@ impl PrincipalSummary {
     }
 }
 
+impl PrincipalSummary {
+    /// Counts each finding for its principal (as `Finding` names it; windows have none and are
+    /// not counted).
+    pub fn add_findings(&mut self, findings: &[crate::finding::Finding]) {
+        for f in findings {
+            if let Some(at) = f.event_location() {
+                self.add_finding(at.principal.as_deref(), f.severity);
+            }
+        }
+    }
+
+    /// The rows reports show, most events first, labelled from the enrichment (when on), and
+    /// the overflow row when principals past the cap were seen.
+    pub fn rows(
+        &self,
+        enricher: Option<&crate::enrich::Enricher>,
+    ) -> (Vec<PrincipalRow>, Option<PrincipalRow>) {
+        let none = crate::enrich::Enricher::default();
+        let label = enrichment_labels(enricher.unwrap_or(&none));
+        let rows = self
+            .principals()
+            .into_iter()
+            .map(|(p, a)| PrincipalRow::new(p, a, &label))
+            .collect();
+        let overflow = (self.overflow.events > 0)
+            .then(|| PrincipalRow::new(Some("(other principals)"), &self.overflow, &label));
+        (rows, overflow)
+    }
+}
+
+/// The summary built while a scan runs: the engine shows it every evaluated event
+/// (`engine::Watch`), one summary per file, merged when the file is done.
+#[derive(Debug)]
+pub struct PrincipalWatch {
+    limits: Limits,
+    summary: std::sync::Mutex<PrincipalSummary>,
+}
+
+impl PrincipalWatch {
+    pub fn new(limits: Limits) -> PrincipalWatch {
+        PrincipalWatch {
+            limits,
+            summary: std::sync::Mutex::new(PrincipalSummary::new(limits)),
+        }
+    }
+
+    /// The summary of every file done so far.
+    pub fn take(&self) -> PrincipalSummary {
+        let mut summary = self.summary.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *summary, PrincipalSummary::new(self.limits))
+    }
+}
+
+struct PrincipalFile<'a> {
+    watch: &'a PrincipalWatch,
+    summary: PrincipalSummary,
+}
+
+impl crate::engine::Watch for PrincipalWatch {
+    fn file(&self) -> Box<dyn crate::engine::WatchFile + Send + '_> {
+        Box::new(PrincipalFile {
+            watch: self,
+            summary: PrincipalSummary::new(self.limits),
+        })
+    }
+}
+
+impl crate::engine::WatchFile for PrincipalFile<'_> {
+    fn event(&mut self, event: &Value) {
+        self.summary.add_event(event);
+    }
+
+    fn finish(self: Box<Self>) {
+        let mut summary = self.watch.summary.lock().unwrap_or_else(|e| e.into_inner());
+        summary.merge(self.summary);
+    }
+}
+
 /// One principal as the JSON and CSV reports show it. Lists are `value (events)`, most events
 /// first, with `+N events with other values` when a list was capped.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -268,6 +268,9 @@ pub enum Detail {
 pub struct Finding<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Option<Cow<'a, str>>>,
+    /// The account's name (`--accounts`), when the file names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<finding::BaselineState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -295,6 +298,9 @@ pub struct Finding<'a> {
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sigma: Option<Sigma<'a>>,
+    /// Where `sourceIPAddress` is (`--geoip`), or what kind of value it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_geo: Option<Cow<'a, finding::SourcePlace>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<Option<Cow<'a, str>>>,
     pub title: Cow<'a, str>,
@@ -394,6 +400,7 @@ impl<'a> Finding<'a> {
         let lines = detail == Detail::Lines;
         let mut out = Finding {
             account: None,
+            account_name: f.account_name().map(Cow::Borrowed),
             baseline: f.baseline,
             event_id: None,
             event_name: None,
@@ -418,6 +425,7 @@ impl<'a> Finding<'a> {
             rule_id: Cow::Borrowed(&f.rule_id),
             severity: f.severity,
             sigma,
+            source_geo: f.source_place().map(Cow::Borrowed),
             source_ip: None,
             title: Cow::Borrowed(&f.title),
             kind: lines.then_some(Kind::Finding),
@@ -467,6 +475,12 @@ impl<'a> Finding<'a> {
                 principal: owned(self.principal),
                 source_ip: owned(self.source_ip),
                 user_agent: owned(self.user_agent),
+                enrichment: (self.account_name.is_some() || self.source_geo.is_some()).then(|| {
+                    Box::new(finding::Enrichment {
+                        account_name: self.account_name.map(Cow::into_owned),
+                        source: self.source_geo.map(Cow::into_owned),
+                    })
+                }),
             }),
         };
         Ok(finding::Finding {
@@ -866,6 +880,8 @@ pub struct FindingIdentity<'a> {
     pub file: Option<Cow<'a, str>>,
     #[serde(default)]
     pub record: Option<usize>,
+    #[serde(default, borrow)]
+    pub account: Option<Cow<'a, str>>,
 }
 
 #[cfg(test)]
