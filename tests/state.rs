@@ -214,6 +214,36 @@ fn without_a_store_first_seen_rules_learn_from_the_run_itself() {
         text.contains("first seen aws-access-key-new-address: 1 new of 3 combinations this run; learning: 2 not judged"),
         "{text}"
     );
+    // So do the Markdown and HTML reports, a row per first_seen rule.
+    let report = |format: &str| {
+        let output = binary()
+            .args([
+                "scan",
+                "--rules",
+                RULES,
+                "--quiet",
+                "--format",
+                format,
+                arg(dir.path()),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let markdown = report("markdown");
+    assert!(markdown.contains("### First seen"), "{markdown}");
+    assert!(
+        markdown.contains("| `aws-access-key-new-address` | 3 | 1 | 2 | 0 |"),
+        "{markdown}"
+    );
+    let html = report("html");
+    assert!(
+        html.contains(
+            "<tr data-first-seen=\"aws-access-key-new-address\"><td><code>aws-access-key-new-address</code></td>\
+             <td class=\"num\">3</td><td class=\"num\">1</td><td class=\"num\">2</td><td class=\"num\">0</td></tr>"
+        ),
+        "{html}"
+    );
 }
 
 #[test]

@@ -166,6 +166,7 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     compliance(&mut page, &audit);
     rules(&mut page, &audit);
     suppressions(&mut page, result);
+    first_seen(&mut page, result);
     places(&mut page, &audit, result);
     if let Some(baseline) = &result.baseline {
         changes(&mut page, result, baseline, cx, &audit);
@@ -489,6 +490,35 @@ fn suppressions(page: &mut String, result: &ScanResult) {
             s.expires.as_deref().map_or_else(|| "none".to_string(), h),
             s.suppressed,
             origin = h(&s.origin),
+        );
+    }
+    page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Per first_seen rule: what the run saw, what was new, what it could not judge yet.
+fn first_seen(page: &mut String, result: &ScanResult) {
+    if result.stats.first_seen.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<section id=\"first-seen\">\n<h2>First seen</h2>\n<p class=\"muted\">A first-seen rule reports a \
+         combination of values not seen within its history; <em>learning</em> counts the new ones it could \
+         not judge yet, because the history (the state store, or this run without one) does not cover a \
+         whole window before them.</p>\n<table class=\"data\"><thead><tr><th>Rule</th>\
+         <th class=\"num\">Combinations this run</th><th class=\"num\">New (findings)</th>\
+         <th class=\"num\">Learning</th><th class=\"num\">Without every field or an eventTime</th>\
+         </tr></thead><tbody>\n",
+    );
+    for (id, counts) in &result.stats.first_seen {
+        let _ = writeln!(
+            page,
+            "<tr data-first-seen=\"{id}\"><td><code>{id}</code></td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            counts.keys,
+            counts.new,
+            counts.learning,
+            counts.no_key + counts.no_time,
+            id = h(id),
         );
     }
     page.push_str("</tbody></table>\n</section>\n");

@@ -191,6 +191,7 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     md.push('\n');
 
     write_suppressions(&mut md, result);
+    write_first_seen(&mut md, result);
 
     // Compliance.
     if !audit.frameworks.is_empty() {
@@ -437,6 +438,34 @@ fn write_suppressions(md: &mut String, result: &ScanResult) {
             text(&s.reason),
             s.expires.as_deref().map_or_else(|| "—".to_string(), text),
             s.suppressed
+        );
+    }
+    md.push('\n');
+}
+
+/// Per first_seen rule: what the run saw, what was new, what it could not judge yet.
+fn write_first_seen(md: &mut String, result: &ScanResult) {
+    if result.stats.first_seen.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### First seen
+
+A first-seen rule reports a combination of values not seen within its history;          *learning* counts the new ones it could not judge yet, because the history (the state store,          or this run without one) does not cover a whole window before them.
+
+         | Rule | Combinations this run | New (findings) | Learning | Without every field or an eventTime |
+|---|--:|--:|--:|--:|"
+    );
+    for (id, counts) in &result.stats.first_seen {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            code(id),
+            counts.keys,
+            counts.new,
+            counts.learning,
+            counts.no_key + counts.no_time
         );
     }
     md.push('\n');
