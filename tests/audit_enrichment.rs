@@ -318,6 +318,68 @@ fn one_event_with_several_findings_reads_as_one_item() {
     }
 }
 
+/// Text groups by event by default, as it streams: the same bytes as `--group-by event`, and as
+/// a text report written beside a JSON one (which holds every finding, so nothing streams).
+/// `--group-by none` lists one finding after another.
+#[test]
+fn text_groups_by_event_by_default_streamed_or_not() {
+    let default = run_ok(&["scan", "--fail-on", "never", TRAIL]).stdout;
+    let by_event = run_ok(&["scan", "--fail-on", "never", "--group-by", "event", TRAIL]).stdout;
+    assert_eq!(default, by_event);
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("r.json");
+    let collected = run_ok(&[
+        "scan",
+        "--fail-on",
+        "never",
+        "-o",
+        "text=-",
+        "-o",
+        &format!("json={}", json_path.display()),
+        TRAIL,
+    ])
+    .stdout;
+    assert_eq!(collected, default);
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let findings = findings(&document);
+    // Items: an event with several findings is one, a lone finding is itself.
+    let mut per_event: std::collections::BTreeMap<(String, u64), usize> = Default::default();
+    for f in findings {
+        if let Some(file) = f["file"].as_str() {
+            *per_event
+                .entry((file.to_string(), f["record"].as_u64().unwrap()))
+                .or_default() += 1;
+        }
+    }
+    let windows = findings.iter().filter(|f| f["file"].is_null()).count();
+    let heads = |text: &str| -> Vec<String> {
+        text.lines()
+            .take_while(|l| !l.starts_with("Summary"))
+            .filter(|l| !l.starts_with(' ') && !l.is_empty() && !l.starts_with("error:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let grouped_heads = heads(&default);
+    assert_eq!(grouped_heads.len(), per_event.len() + windows, "{default}");
+    let several = per_event.values().filter(|n| **n > 1).count();
+    assert!(
+        several >= 1,
+        "the fixture has an event with several findings"
+    );
+    assert_eq!(
+        grouped_heads
+            .iter()
+            .filter(|h| h.contains(" event "))
+            .count(),
+        several,
+        "{default}"
+    );
+    let none = run_ok(&["scan", "--fail-on", "never", "--group-by", "none", TRAIL]).stdout;
+    assert_eq!(heads(&none).len(), findings.len(), "{none}");
+    assert!(!none.contains(" findings from "), "{none}");
+}
+
 #[test]
 fn grouping_by_rule_and_by_principal() {
     let by_rule = run_ok(&["scan", "--fail-on", "never", "--group-by", "rule", TRAIL]).stdout;

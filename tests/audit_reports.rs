@@ -192,7 +192,29 @@ fn csv_has_one_row_per_finding_and_no_formulas() {
 
 #[test]
 fn markdown_renders_as_tables_and_text_only() {
-    let run = trailgate(&["scan", "--format", "markdown", AUDIT, HOSTILE]);
+    // By default findings are grouped by event: every row of that table has its header's cells.
+    let grouped = trailgate(&["scan", "--format", "markdown", AUDIT, HOSTILE]);
+    assert_eq!(grouped.code, 1);
+    assert!(grouped.stdout.contains("### Findings by event\n"));
+    if let Some(html) = render_gfm(&grouped.stdout) {
+        assert!(!html.contains("<script"), "raw HTML got through");
+        let table = html.split("<h3>Findings by event</h3>").nth(1).unwrap();
+        let table = &table[..table.find("</table>").unwrap()];
+        assert!(table.split("<tr>").count() > 3, "{table}");
+        for row in table.split("<tr>").skip(2) {
+            assert_eq!(row.matches("<td").count(), 5, "{row}");
+        }
+    }
+    // One finding after another (`--group-by none`).
+    let run = trailgate(&[
+        "scan",
+        "--format",
+        "markdown",
+        "--group-by",
+        "none",
+        AUDIT,
+        HOSTILE,
+    ]);
     assert_eq!(run.code, 1);
     let md = run.stdout;
     assert!(md.starts_with("## trailgate audit report\n"));
@@ -274,49 +296,57 @@ fn big_trail(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
 #[test]
 fn markdown_stays_under_the_limit_and_says_where_the_rest_is() {
     let dir = tempfile::tempdir().unwrap();
-    // 12,000 findings, far over GitHub's limits.
+    // 3,000 events with four findings each: 12,000 findings, far over GitHub's limits.
     let trail = big_trail(dir.path(), 3000);
     let html = dir.path().join("report.html");
-    let run = trailgate(&[
-        "scan",
-        "-o",
-        "markdown=-",
-        "-o",
-        &format!("html={}", html.display()),
-        trail.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let md = run.stdout;
-    assert!(
-        md.len() <= trailgate::report::MAX_MARKDOWN_BYTES,
-        "{}",
-        md.len()
-    );
-    assert!(
-        md.len() > trailgate::report::MAX_MARKDOWN_BYTES - 2_000,
-        "uses the room"
-    );
-    let note = md
-        .lines()
-        .find(|l| l.contains("not listed"))
-        .expect("says what is cut");
-    assert!(note.contains("more findings are not listed"), "{note}");
-    assert!(
-        note.contains(&format!("`{}` (html)", html.display())),
-        "{note}"
-    );
-    let listed = md.lines().filter(|l| l.starts_with("| high | `")).count()
-        + md.lines().filter(|l| l.starts_with("| medium | `")).count()
-        + md.lines().filter(|l| l.starts_with("| low | `")).count();
-    let left: usize = note
-        .trim_start_matches("**")
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
     let (_, doc) = scan_json(&[trail.to_str().unwrap()]);
-    assert_eq!(listed + left, findings(&doc).len());
+    // Grouped by event (the default), an item is an event; one after another, a finding.
+    for (group_by, what, total) in [
+        ("event", "more items are not listed", 3000),
+        ("none", "more findings are not listed", findings(&doc).len()),
+    ] {
+        let run = trailgate(&[
+            "scan",
+            "--group-by",
+            group_by,
+            "-o",
+            "markdown=-",
+            "-o",
+            &format!("html={}", html.display()),
+            trail.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let md = run.stdout;
+        assert!(
+            md.len() <= trailgate::report::MAX_MARKDOWN_BYTES,
+            "{}",
+            md.len()
+        );
+        assert!(
+            md.len() > trailgate::report::MAX_MARKDOWN_BYTES - 2_000,
+            "uses the room"
+        );
+        let note = md
+            .lines()
+            .find(|l| l.contains("not listed"))
+            .expect("says what is cut");
+        assert!(note.contains(what), "{note}");
+        assert!(
+            note.contains(&format!("`{}` (html)", html.display())),
+            "{note}"
+        );
+        let listed = md.lines().filter(|l| l.starts_with("| high | `")).count()
+            + md.lines().filter(|l| l.starts_with("| medium | `")).count()
+            + md.lines().filter(|l| l.starts_with("| low | `")).count();
+        let left: usize = note
+            .trim_start_matches("**")
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(listed + left, total, "{group_by}");
+    }
 }
 
 #[test]

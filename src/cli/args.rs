@@ -122,8 +122,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR_OR_FILE")]
     pub geoip: Vec<PathBuf>,
     /// Group findings in the text, HTML and Markdown reports: one item per event with every
-    /// rule it raised, most serious first (`event`), per rule, or per principal. Machine formats
-    /// keep one finding per rule [default: no grouping, one finding after another]
+    /// rule it raised, most serious first (`event`, the default), per rule, per principal, or
+    /// `none` (one finding after another). Machine formats keep one finding per rule
     #[arg(long, value_enum, value_name = "BY")]
     pub group_by: Option<GroupByArg>,
 }
@@ -133,15 +133,27 @@ pub enum GroupByArg {
     Event,
     Rule,
     Principal,
+    None,
 }
 
 impl GroupByArg {
-    pub fn group_by(self) -> crate::report::group::GroupBy {
+    /// How the people's formats group findings; `None` lists them one after another.
+    pub fn group_by(self) -> Option<crate::report::group::GroupBy> {
         use crate::report::group::GroupBy;
         match self {
-            GroupByArg::Event => GroupBy::Event,
-            GroupByArg::Rule => GroupBy::Rule,
-            GroupByArg::Principal => GroupBy::Principal,
+            GroupByArg::Event => Some(GroupBy::Event),
+            GroupByArg::Rule => Some(GroupBy::Rule),
+            GroupByArg::Principal => Some(GroupBy::Principal),
+            GroupByArg::None => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupByArg::Event => "event",
+            GroupByArg::Rule => "rule",
+            GroupByArg::Principal => "principal",
+            GroupByArg::None => "none",
         }
     }
 }

@@ -265,7 +265,11 @@ fn output(
         },
         cwd,
         sarif_root,
-        group_by: audit.group_by.map(args::GroupByArg::group_by),
+        // People read one event once with every rule it raised, unless told otherwise.
+        group_by: audit.group_by.map_or(
+            Some(crate::report::group::GroupBy::Event),
+            args::GroupByArg::group_by,
+        ),
         enriched: Enriched {
             accounts: audit.account_names.is_some(),
             geo: !audit.geoip.is_empty(),

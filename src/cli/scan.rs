@@ -186,7 +186,9 @@ fn scan_suppressed(
         && !first_seen::any(&rules)
         && store.is_none()
         && principal_watch.is_none()
-        && (plan.output.group_by.is_none()
+        // Text groups by event as it goes (an event's findings are never split between parts);
+        // by rule or by principal it needs every finding first.
+        && (matches!(plan.output.group_by, None | Some(report::group::GroupBy::Event))
             || destinations
                 .iter()
                 .all(|d| d.format != report::Format::Text))
@@ -252,10 +254,7 @@ fn scan_suppressed(
                 .iter()
                 .map(|(report, cx)| {
                     let mut bytes = Vec::new();
-                    findings
-                        .iter()
-                        .try_for_each(|f| report.finding(f, cx, &mut bytes))
-                        .map(|()| bytes)
+                    report.findings(&findings, cx, &mut bytes).map(|()| bytes)
                 })
                 .collect()
         };

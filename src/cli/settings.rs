@@ -324,12 +324,13 @@ pub(super) fn overlay(
             GroupByName::Event => args::GroupByArg::Event,
             GroupByName::Rule => args::GroupByArg::Rule,
             GroupByName::Principal => args::GroupByArg::Principal,
+            GroupByName::None => args::GroupByArg::None,
         });
     }
     overlay.record(
         "group-by",
         "group_by",
-        json!(args.audit.group_by.map(|g| g.group_by().name())),
+        json!(args.audit.group_by.map(args::GroupByArg::name)),
     );
 
     if let Some(threads) = overlay.take("threads", "threads", file.and_then(|f| f.threads.as_ref()))

@@ -327,6 +327,7 @@ pub enum GroupByName {
     Event,
     Rule,
     Principal,
+    None,
 }
 
 /// `color`: the same names as `--color`.
@@ -354,5 +355,5 @@ names! {
     FailOnName { Info => "info", Low => "low", Medium => "medium", High => "high", Critical => "critical", Never => "never" }
     FormatName { Text => "text", Json => "json", Jsonl => "jsonl", Sarif => "sarif", Junit => "junit", Html => "html", Markdown => "markdown", Csv => "csv" }
     ColorName { Auto => "auto", Always => "always", Never => "never" }
-    GroupByName { Event => "event", Rule => "rule", Principal => "principal" }
+    GroupByName { Event => "event", Rule => "rule", Principal => "principal", None => "none" }
 }

@@ -49,6 +49,16 @@ pub struct FindingGroup<'a> {
 }
 
 impl<'a> FindingGroup<'a> {
+    /// A group of the given findings (not empty), most serious first; equal severities keep
+    /// their order.
+    pub fn of(mut findings: Vec<&'a Finding>) -> FindingGroup<'a> {
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        FindingGroup {
+            severity: findings[0].severity,
+            findings,
+        }
+    }
+
     /// The finding that stands for the group (the most serious).
     pub fn first(&self) -> &'a Finding {
         self.findings[0]
@@ -136,11 +146,10 @@ pub fn group(findings: &[Finding], by: GroupBy) -> Vec<FindingGroup<'_>> {
             }
         }
     }
-    for g in &mut groups {
-        // Stable: equal severities keep report order.
-        g.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        g.severity = g.findings[0].severity;
-    }
+    let mut groups: Vec<FindingGroup<'_>> = groups
+        .into_iter()
+        .map(|g| FindingGroup::of(g.findings))
+        .collect();
     if by != GroupBy::Event {
         // Most serious first, then most findings, then by name (rule id or principal; no
         // principal last).

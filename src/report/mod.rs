@@ -187,8 +187,8 @@ pub struct Context<'a> {
     /// Which enrichment is on (`--accounts`, `--geoip`): formats with fixed columns (CSV) add
     /// theirs only then, so that without it every report is as before.
     pub enriched: Enriched,
-    /// `--group-by`: how text, HTML and Markdown group findings; `None` lists them one by one
-    /// as always.
+    /// `--group-by`: how text, HTML and Markdown group findings (by event unless told
+    /// otherwise); `None` (`--group-by none`) lists them one by one.
     pub group_by: Option<group::GroupBy>,
     /// The per-principal activity summary, when this run made one (`-o principals=FILE`, or
     /// HTML and Markdown reports with enrichment on): its own format, and a section of the HTML
@@ -226,6 +226,16 @@ pub trait Report {
 pub trait StreamingReport: Sync {
     fn begin(&self, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
     fn finding(&self, finding: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// A run of findings in report order. They come in parts cut at record boundaries, so a
+    /// format may write the findings of one record together (text groups them by event).
+    fn findings(
+        &self,
+        findings: &[Finding],
+        cx: &Context<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        findings.iter().try_for_each(|f| self.finding(f, cx, out))
+    }
     /// Everything after the findings; `result.findings` may be empty (they were streamed).
     fn end(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()>;
 }
@@ -238,9 +248,7 @@ fn render_streaming(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     report.begin(cx, out)?;
-    for finding in &result.findings {
-        report.finding(finding, cx, out)?;
-    }
+    report.findings(&result.findings, cx, out)?;
     report.end(result, cx, out)
 }
 

@@ -63,7 +63,9 @@ impl Paint {
 impl Report for Text {
     fn render(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         match cx.group_by {
-            None => render_streaming(self, result, cx, out),
+            // By event, text groups the findings of one record as they come: the streamed and
+            // the finished report are the same bytes.
+            None | Some(GroupBy::Event) => render_streaming(self, result, cx, out),
             Some(by) => {
                 let paint = Paint { on: cx.color };
                 for g in group(&result.findings, by) {
@@ -200,6 +202,47 @@ impl StreamingReport for Text {
 
     fn finding(&self, finding: &Finding, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         write_finding(out, &Paint { on: cx.color }, finding)
+    }
+
+    /// By event (the default), the findings of one record (file and record: they are adjacent in
+    /// report order, and parts are cut at record boundaries) are one item when there are
+    /// several; a lone finding is written as itself. An event delivered by two trails is two
+    /// records, so text shows it at each (HTML and Markdown, which hold every finding, merge
+    /// them by eventID).
+    fn findings(
+        &self,
+        findings: &[Finding],
+        cx: &Context<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let paint = Paint { on: cx.color };
+        if cx.group_by != Some(GroupBy::Event) {
+            return findings
+                .iter()
+                .try_for_each(|f| write_finding(out, &paint, f));
+        }
+        let place = |f: &Finding| match &f.location {
+            Location::Event(e) => Some((e.file.clone(), e.record)),
+            Location::Window(_) => None,
+        };
+        let mut start = 0;
+        while start < findings.len() {
+            let key = place(&findings[start]);
+            let mut end = start + 1;
+            if key.is_some() {
+                while end < findings.len() && place(&findings[end]) == key {
+                    end += 1;
+                }
+            }
+            if end - start == 1 {
+                write_finding(out, &paint, &findings[start])?;
+            } else {
+                let g = FindingGroup::of(findings[start..end].iter().collect());
+                write_group(out, &paint, &g, GroupBy::Event)?;
+            }
+            start = end;
+        }
+        Ok(())
     }
 
     fn end(&self, result: &ScanResult, cx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
