@@ -3,6 +3,7 @@
 //! different files, threads or shards merge into the same state in any order.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -11,19 +12,28 @@ use super::table::SignalTable;
 pub use crate::finding::signals::SignalRecord;
 use crate::rule::correlation::Correlation;
 
-/// For each rule id, the (correlation, input) pairs it feeds.
+/// For each rule id, the (correlation, input) pairs it feeds, and the id as every member of its
+/// matches shares it.
 #[derive(Debug, Clone, Default)]
 pub struct Routes {
-    by_rule: HashMap<String, Vec<(usize, usize)>>,
+    by_rule: HashMap<String, Route>,
 }
+
+/// A rule's id, shared by the members of its matches, and the (correlation, input) pairs it
+/// feeds.
+type Route = (Arc<str>, Vec<(usize, usize)>);
 
 impl Routes {
     pub fn new(correlations: &[Correlation]) -> Routes {
-        let mut by_rule: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut by_rule: HashMap<String, Route> = HashMap::new();
         for (c, correlation) in correlations.iter().enumerate() {
             for (q, input) in correlation.inputs.iter().enumerate() {
                 if !input.chained {
-                    by_rule.entry(input.id.clone()).or_default().push((c, q));
+                    by_rule
+                        .entry(input.id.clone())
+                        .or_insert_with(|| (Arc::from(input.id.as_str()), Vec::new()))
+                        .1
+                        .push((c, q));
                 }
             }
         }
@@ -74,7 +84,7 @@ impl Collector {
         file: &std::sync::Arc<str>,
         record: u64,
     ) {
-        let Some(targets) = routes.by_rule.get(rule_id) else {
+        let Some((rule, targets)) = routes.by_rule.get(rule_id) else {
             return;
         };
         for &(c, q) in targets {
@@ -83,7 +93,7 @@ impl Collector {
                 self.drop_one(&correlation.id, over_limit_reason());
                 continue;
             }
-            match extract::signal(correlation, q, event, file, record) {
+            match extract::shared_signal(correlation, q, rule, event, file, record) {
                 Ok(signal) => {
                     let table = self.tables.entry(correlation.id.clone()).or_default();
                     table.add(signal, correlation.inputs.len());
@@ -159,7 +169,8 @@ impl Collector {
 
     /// The state as records, in (correlation, group, second) order, leaving nothing behind.
     pub fn into_records(self) -> Vec<SignalRecord> {
-        let mut out = Vec::new();
+        // Sized once: growing by doubling would briefly hold twice the records.
+        let mut out = Vec::with_capacity(self.tables.values().map(SignalTable::buckets).sum());
         for (correlation, table) in self.tables {
             for (group, second, bucket) in table.into_entries() {
                 out.push(SignalRecord {

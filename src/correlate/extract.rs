@@ -72,6 +72,20 @@ pub fn signal(
     file: &std::sync::Arc<str>,
     record: u64,
 ) -> Result<Signal, Dropped> {
+    let rule = std::sync::Arc::from(correlation.inputs[q].id.as_str());
+    shared_signal(correlation, q, &rule, event, file, record)
+}
+
+/// As [`signal`], with the rule's id given (`rule`) so that every member of its matches shares
+/// one copy.
+pub fn shared_signal(
+    correlation: &Correlation,
+    q: usize,
+    rule: &std::sync::Arc<str>,
+    event: &Value,
+    file: &std::sync::Arc<str>,
+    record: u64,
+) -> Result<Signal, Dropped> {
     let time = event_second(event).ok_or(Dropped::NoTime)?;
     let read = |source: Option<&FieldSource>| match source {
         Some(FieldSource::Event(path)) => field_text(event, path),
@@ -102,14 +116,14 @@ pub fn signal(
         values,
         members: vec![Member {
             time,
-            rule: correlation.inputs[q].id.clone(),
+            rule: rule.clone(),
             file: file.clone(),
             record,
             event_id: event
                 .get("eventID")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
-                .to_string(),
+                .into(),
         }],
     })
 }

@@ -13,6 +13,7 @@ pub mod stage;
 pub mod table;
 pub mod window;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::rule::correlation::{Correlation, FieldSource, Kind};
@@ -57,7 +58,7 @@ pub fn evaluate_all(
     correlations: &[Correlation],
     tables: &BTreeMap<String, SignalTable>,
 ) -> Vec<Fired> {
-    evaluate_with_tables(correlations, tables).0
+    run(correlations, tables, false).0
 }
 
 /// As `evaluate_all`, also returning each correlation's complete table: its own signals plus
@@ -65,6 +66,17 @@ pub fn evaluate_all(
 pub fn evaluate_with_tables(
     correlations: &[Correlation],
     tables: &BTreeMap<String, SignalTable>,
+) -> (Vec<Fired>, BTreeMap<String, SignalTable>) {
+    run(correlations, tables, true)
+}
+
+/// The evaluation; the complete tables are kept only when `keep` is set. A table is copied
+/// only to add chained signals to it (or to keep it): a scan's tables are the largest thing the
+/// stage holds, and a copy of each doubled its peak.
+fn run(
+    correlations: &[Correlation],
+    tables: &BTreeMap<String, SignalTable>,
+    keep: bool,
 ) -> (Vec<Fired>, BTreeMap<String, SignalTable>) {
     let index: BTreeMap<&str, usize> = correlations
         .iter()
@@ -88,7 +100,8 @@ pub fn evaluate_with_tables(
     let mut episodes: Vec<Vec<Episode>> = vec![Vec::new(); correlations.len()];
     for i in order {
         let correlation = &correlations[i];
-        let mut table = tables.get(&correlation.id).cloned().unwrap_or_default();
+        let empty = SignalTable::default();
+        let mut table = Cow::Borrowed(tables.get(&correlation.id).unwrap_or(&empty));
         for (q, input) in correlation.inputs.iter().enumerate() {
             if !input.chained {
                 continue;
@@ -98,17 +111,18 @@ pub fn evaluate_with_tables(
             };
             for episode in &episodes[upstream] {
                 if let Some(signal) = chained_signal(correlation, q, episode) {
-                    table.add(signal, correlation.inputs.len());
+                    table.to_mut().add(signal, correlation.inputs.len());
                 }
             }
         }
         let spec = window_spec(correlation);
         episodes[i] = table
             .groups()
-            .iter()
-            .flat_map(|(group, timeline)| window::episodes(&spec, group, timeline))
+            .flat_map(|(group, timeline)| window::episodes(&spec, group, &timeline))
             .collect();
-        complete.insert(correlation.id.clone(), table);
+        if keep {
+            complete.insert(correlation.id.clone(), table.into_owned());
+        }
     }
     let mut fired: Vec<Fired> = episodes
         .into_iter()

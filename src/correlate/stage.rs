@@ -249,11 +249,11 @@ pub fn finding(correlation: &Correlation, episode: &Episode) -> Finding {
                 .members
                 .iter()
                 .map(|m| Member {
-                    event_id: (!m.event_id.is_empty()).then(|| m.event_id.clone()),
+                    event_id: (!m.event_id.is_empty()).then(|| m.event_id.to_string()),
                     event_time: time(m.time),
                     file: Some(m.file.to_string()),
                     record: Some(m.record as usize),
-                    rule: Some(m.rule.clone()),
+                    rule: Some(m.rule.to_string()),
                 })
                 .collect(),
             // A chained correlation counts each upstream finding as one signal; the window

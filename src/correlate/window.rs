@@ -249,10 +249,10 @@ mod tests {
                     },
                     members: vec![Member {
                         time,
-                        rule: format!("r{input}"),
+                        rule: format!("r{input}").into(),
                         file: "f".into(),
                         record: k as u64,
-                        event_id: String::new(),
+                        event_id: "".into(),
                     }],
                 },
                 inputs,

@@ -5,6 +5,8 @@
 //! the new combinations once, over every shard, as one scan would (`crate::first_seen` holds and
 //! judges them).
 
+use std::sync::Arc;
+
 use super::Finding;
 
 /// One `first_seen` rule in one scan: what it covered and what it could not place.
@@ -31,11 +33,13 @@ pub struct ObservedKey {
 
 /// A maximal run of observations of one combination, each at most the rule's history after the
 /// previous: its bounds, and the finding of its first observation (which locates that event).
+/// The finding is shared with the stage that holds it: a scan that writes JSON Lines carries
+/// every span's finding, and a copy of each doubled the first-seen stage's memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedSpan {
     pub from: i64,
     pub to: i64,
-    pub finding: Finding,
+    pub finding: Arc<Finding>,
 }
 
 /// The first-seen observations of a scan, or of shards merged.

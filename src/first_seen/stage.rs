@@ -37,7 +37,7 @@ pub struct FirstSeenTap {
     global: Vec<usize>,
     /// Keep each finding's event, for reports that show it (`ScanOptions::keep_events`).
     keep_events: bool,
-    observed: Mutex<Observer<Finding>>,
+    observed: Mutex<Observer<Arc<Finding>>>,
 }
 
 impl FirstSeenTap {
@@ -61,7 +61,7 @@ impl FirstSeenTap {
     }
 
     /// Everything observed so far (the scan is over), leaving the tap empty.
-    pub fn take(&self) -> Observer<Finding> {
+    pub fn take(&self) -> Observer<Arc<Finding>> {
         std::mem::take(&mut *self.observed.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
@@ -87,7 +87,7 @@ impl Tap for FirstSeenTap {
 /// One file's observations, merged into the tap when the file is done.
 struct FileObservations<'a> {
     tap: &'a FirstSeenTap,
-    observer: Observer<Finding>,
+    observer: Observer<Arc<Finding>>,
 }
 
 impl TapFile for FileObservations<'_> {
@@ -112,7 +112,7 @@ impl TapFile for FileObservations<'_> {
                     .filter(|text| text.len() <= MAX_EVENT_BYTES)
                     .map(Arc::from);
             }
-            finding
+            Arc::new(finding)
         });
     }
 
@@ -140,11 +140,11 @@ pub fn scanned(result: &ScanResult) -> Option<Coverage> {
 /// ([`recompute`]). `scanned` as for [`finish`].
 pub fn observations(
     rules: &RuleSet,
-    observer: &Observer<Finding>,
+    observer: &Observer<Arc<Finding>>,
     scanned: &BTreeMap<usize, Coverage>,
 ) -> Observations {
     let mut out = Observations::default();
-    let views: BTreeMap<usize, super::RuleView<'_, Finding>> =
+    let views: BTreeMap<usize, super::RuleView<'_, Arc<Finding>>> =
         observer.view().map(|view| (view.rule, view)).collect();
     for (i, rule) in rules.rules().iter().enumerate() {
         if rule.first_seen.is_none() {
@@ -200,7 +200,7 @@ pub fn recompute(
         .map(|(i, r)| (r.id.as_str(), (i, r)))
         .collect();
     let history_of = |rule: &Rule| rule.first_seen.as_ref().map_or(1, |f| f.history);
-    let mut observer: Observer<Finding> = Observer::default();
+    let mut observer: Observer<Arc<Finding>> = Observer::default();
     let mut scanned: BTreeMap<usize, Coverage> = BTreeMap::new();
     let mut judged_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for header in &result.observations.rules {
@@ -270,7 +270,7 @@ pub fn recompute(
 /// result's statistics, and returns the findings in report order.
 pub fn finish(
     rules: &RuleSet,
-    observer: Observer<Finding>,
+    observer: Observer<Arc<Finding>>,
     scanned: &BTreeMap<usize, Coverage>,
     history: &mut dyn History,
     result: &mut ScanResult,
@@ -293,7 +293,7 @@ pub fn finish(
 fn judge_rules(
     rules: &RuleSet,
     which: &[usize],
-    observer: Observer<Finding>,
+    observer: Observer<Arc<Finding>>,
     scanned: &BTreeMap<usize, Coverage>,
     history: &mut dyn History,
     result: &mut ScanResult,
@@ -312,7 +312,12 @@ fn judge_rules(
             })
         })
         .collect();
-    let (mut findings, summaries) = judge(observer, &judged, history)?;
+    let (found, summaries) = judge(observer, &judged, history)?;
+    // Unshared unless a JSON Lines report's observations still hold the finding: copied then.
+    let mut findings: Vec<Finding> = found
+        .into_iter()
+        .map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
+        .collect();
     // A first_seen rule that only feeds a correlation gives no findings of its own.
     findings.retain(|f| rules.reports_id(&f.rule_id));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

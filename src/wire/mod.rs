@@ -179,7 +179,7 @@ impl<'a> ObservationLine<'a> {
                         Ok(ObservedSpan {
                             from: span.from,
                             to: span.to,
-                            finding,
+                            finding: std::sync::Arc::new(finding),
                         })
                     })
                     .collect::<Result<Vec<_>, String>>()?;
