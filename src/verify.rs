@@ -110,6 +110,10 @@ fn run_case(rule: &Rule, case: &TestCase) -> CaseResult {
             return result;
         }
     };
+    let mut event = event;
+    if crate::rule::annotation::reads(rule).any() {
+        crate::enrich::annotate_test_event(&mut event);
+    }
     let explanation = explain(rule, &event);
     let got = match &explanation.verdict {
         Verdict::Finding => Expect::Finding,
@@ -122,6 +126,10 @@ fn run_case(rule: &Rule, case: &TestCase) -> CaseResult {
             Verdict::NotApplicable => format!(
                 " (the rule does not apply: {})",
                 explanation.not_applicable.as_deref().unwrap_or("")
+            ),
+            Verdict::NoMatch if explanation.first_seen_missing.is_some() => format!(
+                " (the event has no value at the first_seen field `{}`)",
+                explanation.first_seen_missing.as_deref().unwrap_or("")
             ),
             _ => String::new(),
         };

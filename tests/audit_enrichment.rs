@@ -857,7 +857,7 @@ fn a_rule_can_test_the_country_of_a_console_login() {
     let run = trailgate(&["scan", "--rules", RULES, "--format", "json", TRAIL]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains(
-        "warning: console-login-outside-allowed-countries read `$.trailgate` but neither --accounts nor --geoip is given"
+        "warning: console-login-outside-allowed-countries read `$.trailgate.geo` but --geoip is not given: they see no place of the source address there"
     ), "{}", run.stderr);
 }
 
@@ -1053,4 +1053,177 @@ fn a_forged_annotation_in_a_record_is_not_seen() {
     ]);
     assert_eq!(findings(&named).len(), 1);
     assert_eq!(findings(&named)[0]["message"], "into prod-payments");
+}
+
+/// A trail of `alice`'s calls, one file a day: day `d` of `days` from `address` with `agent`.
+fn daily_trail(dir: &Path, days: &[(i64, &str, &str)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    const T0: i64 = 1_717_200_000; // 2024-06-01T00:00:00Z
+    for (i, (day, address, agent)) in days.iter().enumerate() {
+        let time = trailgate::time::Timestamp::from_secs(T0 + day * 86_400 + 3_600).to_rfc3339();
+        let record = serde_json::json!({
+            "eventVersion": "1.09", "eventTime": time, "eventSource": "s3.amazonaws.com",
+            "eventName": "ListBuckets", "awsRegion": "eu-west-1", "sourceIPAddress": address,
+            "userAgent": agent, "eventID": format!("e-{i}"), "eventType": "AwsApiCall",
+            "recipientAccountId": PROD,
+            "userIdentity": {"type": "IAMUser", "principalId": "AIDAALICE", "accountId": PROD,
+                "arn": "arn:aws:iam::111122223333:user/alice", "userName": "alice"}
+        });
+        let body = serde_json::json!({ "Records": [record] });
+        std::fs::write(dir.join(format!("day-{day:02}.json")), body.to_string()).unwrap();
+    }
+}
+
+/// The built-in first-seen rules over the place and the client of a call (issue 17): with
+/// `--state` and `--geoip` the default set has them, and a month of alice's calls from the
+/// Netherlands with the AWS CLI, then one from the United States and one with boto3, raises
+/// exactly one new country, one new network and one new client, each at its first event. Without
+/// `--geoip` the default set leaves the place rules out (and says nothing); chosen by pack, they
+/// run, see no place, raise nothing, and the run warns.
+#[test]
+fn first_seen_rules_on_the_place_and_the_client_of_calls() {
+    let Some(geoip) = geoip_dir() else { return };
+    let geoip = geoip.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    const NL: &str = "193.0.6.139";
+    const US: &str = "45.33.32.156";
+    const CLI: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0";
+    let mut days: Vec<(i64, &str, &str)> = (0..=31).map(|d| (d, NL, CLI)).collect();
+    days.push((32, US, "aws-cli/2.17.0 Python/3.12.1 Darwin/23.0.0"));
+    days.push((33, NL, "Boto3/1.34.0 md/Botocore#1.34.0 lang/python#3.11.6"));
+    daily_trail(&trail, &days);
+    let trail = trail.to_str().unwrap();
+    let of = |document: &Value, rule: &str| -> Vec<Value> {
+        findings(document)
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .cloned()
+            .collect()
+    };
+
+    let state = dir.path().join("state");
+    let run = run_ok(&[
+        "scan",
+        "--state",
+        state.to_str().unwrap(),
+        "--geoip",
+        geoip,
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+        trail,
+    ]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    let country = of(&document, "aws-principal-new-country");
+    assert_eq!(country.len(), 1, "{document}");
+    assert_eq!(
+        country[0]["message"],
+        "arn:aws:iam::111122223333:user/alice called ListBuckets from United States (US, 45.33.32.156), a country it has not called from in 30 days."
+    );
+    assert_eq!(country[0]["event_id"], "e-32", "{}", country[0]);
+    let network = of(&document, "aws-principal-new-asn");
+    assert_eq!(network.len(), 1, "{document}");
+    assert_eq!(network[0]["event_id"], "e-32");
+    assert!(
+        network[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from AS63949 "),
+        "{}",
+        network[0]
+    );
+    // A new version of the AWS CLI on day 32 is not a new client; boto3 on day 33 is.
+    let client = of(&document, "aws-principal-new-user-agent-family");
+    assert_eq!(client.len(), 1, "{document}");
+    assert_eq!(client[0]["event_id"], "e-33");
+    assert!(client[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(" with boto3 (Boto3/1.34.0"));
+    // The findings carry the place of their address, as other findings do.
+    assert!(
+        country[0].to_string().contains("\"United States\""),
+        "{}",
+        country[0]
+    );
+
+    // A second run on the store reads nothing and raises nothing new.
+    let again: Value = serde_json::from_str(
+        &run_ok(&[
+            "scan",
+            "--state",
+            state.to_str().unwrap(),
+            "--geoip",
+            geoip,
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+            trail,
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        of(&again, "aws-principal-new-country").is_empty(),
+        "{again}"
+    );
+
+    // Without --geoip the default set leaves the place rules out, silently.
+    let plain_state = dir.path().join("plain-state");
+    let run = run_ok(&[
+        "scan",
+        "--state",
+        plain_state.to_str().unwrap(),
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+        trail,
+    ]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    let first_seen = &document["summary"]["first_seen"];
+    assert_eq!(
+        first_seen["aws-principal-new-user-agent-family"]["new"], 1,
+        "{document}"
+    );
+    assert!(
+        first_seen.get("aws-principal-new-country").is_none(),
+        "{first_seen}"
+    );
+    assert_eq!(
+        of(&document, "aws-principal-new-user-agent-family").len(),
+        1
+    );
+
+    // Chosen by pack without --geoip: they run, see no place, and the run says so.
+    let run = run_ok(&[
+        "scan",
+        "--rules",
+        "rules/aws/first-seen",
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+        trail,
+    ]);
+    assert!(
+        run.stderr.contains(
+            "warning: aws-principal-new-asn, aws-principal-new-country read `$.trailgate.geo` but --geoip is not given"
+        ),
+        "{}",
+        run.stderr
+    );
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(of(&document, "aws-principal-new-country").is_empty());
+    // Every one of alice's calls matched, and none had a country to count.
+    assert_eq!(
+        document["summary"]["first_seen"]["aws-principal-new-country"]["no_key"],
+        days.len(),
+        "{document}"
+    );
 }

@@ -1,7 +1,7 @@
-//! The built-in first-seen rules (rules/aws/first-seen, in the default set with `--state`):
-//! their inline cases pass, and over a stream of events spread
-//! across days, the stage reports exactly the new combinations, in one run and across two runs
-//! on a state store.
+//! The built-in first-seen rules (rules/aws/first-seen, in the default set with `--state`, the
+//! GeoIP ones with `--state` and `--geoip`): their inline cases pass, and over a stream of events
+//! spread across days, the stage reports exactly the new combinations, in one run and across two
+//! runs on a state store. (tests/audit_enrichment.rs runs the GeoIP ones on real databases.)
 
 mod common;
 
@@ -41,8 +41,14 @@ fn run(rule: &Rule, events: &[(i64, Value)], history: &mut dyn History) -> Vec<i
     let first_seen = rule.first_seen.as_ref().expect("a first_seen rule");
     let mut observer: Observer<i64> = Observer::default();
     let mut scanned: Option<Coverage> = None;
+    let annotated = trailgate::rule::annotation::reads(rule).any();
     for (record, (secs, event)) in events.iter().enumerate() {
         let mut event = event.clone();
+        // As the engine observes such rules: on the event with its annotation (here the place
+        // is written by hand; the user agent family is derived).
+        if annotated {
+            trailgate::enrich::annotate_test_event(&mut event);
+        }
         event["eventTime"] = json!(Timestamp::from_secs(*secs).to_rfc3339());
         let here = Coverage {
             from: *secs,
@@ -98,6 +104,25 @@ fn scenario(id: &str, value: &str) -> Value {
             "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/dev/alice"},
             "requestParameters": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"}
         }),
+        "aws-principal-new-country" => json!({
+            "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+            "sourceIPAddress": "203.0.113.7",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/alice"},
+            "trailgate": {"geo": {"kind": "public", "country": value, "country_name": value}}
+        }),
+        "aws-principal-new-asn" => json!({
+            "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+            "sourceIPAddress": "203.0.113.7",
+            "userIdentity": {"type": "AssumedRole",
+                "arn": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com"},
+            "trailgate": {"geo": {"kind": "public", "country": "DE",
+                "asn": if value == "a" { 3320 } else { 14061 }, "as_org": value}}
+        }),
+        "aws-principal-new-user-agent-family" => json!({
+            "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/ci"},
+            "userAgent": if value == "a" { "aws-cli/2.15.30 Python/3.11.8" } else { "Boto3/1.34.0 md/Botocore#1.34.0" }
+        }),
         other => panic!("no scenario for {other}"),
     }
 }
@@ -105,7 +130,7 @@ fn scenario(id: &str, value: &str) -> Value {
 #[test]
 fn each_draft_reports_new_combinations_once_and_again_after_its_history() {
     let rules = rules();
-    assert_eq!(rules.len(), 5);
+    assert_eq!(rules.len(), 8);
     for rule in &rules {
         let h = rule.first_seen.as_ref().unwrap().history / DAY;
         // `a` daily from day 0 to day h (learning, then always seen); `b` first on day h + 2 and

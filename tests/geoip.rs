@@ -146,12 +146,17 @@ fn addresses_that_are_not_public_are_not_looked_up() {
         accounts: None,
         geo: Some(geo),
     };
-    let annotation = enricher.annotation(&serde_json::json!({"sourceIPAddress": "81.2.69.142"}));
+    let annotation = trailgate::enrich::annotation(
+        Some(&enricher),
+        &serde_json::json!({"sourceIPAddress": "81.2.69.142"}),
+    );
     assert_eq!(annotation["geo"]["kind"], "public");
     assert_eq!(annotation["geo"]["country"], "GB");
     assert!(annotation["geo"]["asn"].is_u64(), "{annotation}");
-    let annotation =
-        enricher.annotation(&serde_json::json!({"sourceIPAddress": "ec2.amazonaws.com"}));
+    let annotation = trailgate::enrich::annotation(
+        Some(&enricher),
+        &serde_json::json!({"sourceIPAddress": "ec2.amazonaws.com"}),
+    );
     assert_eq!(
         annotation,
         serde_json::json!({"geo": {"kind": "aws-service"}})

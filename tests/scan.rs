@@ -408,7 +408,15 @@ fn rules_list_and_validate() {
         .filter(|r| {
             let first_seen = r["pack"] == "aws/first-seen";
             assert_eq!(r["default"], r["severity"] != "info" && !first_seen, "{r}");
-            assert_eq!(r["default_with_state"], r["severity"] != "info", "{r}");
+            let geo = r["default_set"] == "with --state and --geoip";
+            assert_eq!(
+                r["default_with_state"],
+                r["severity"] != "info" && !geo,
+                "{r}"
+            );
+            if geo {
+                assert!(first_seen, "{r}");
+            }
             r["default"] == true
         })
         .count();
@@ -418,9 +426,16 @@ fn rules_list_and_validate() {
         .iter()
         .filter(|r| r["default"] == false && r["default_with_state"] == true)
         .count();
+    let with_state_and_geoip = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["default_set"] == "with --state and --geoip")
+        .count();
+    assert!(with_state_and_geoip >= 2, "the new country and ASN rules");
     assert!(
         list.stdout.contains(&format!(
-            "\n{count} rules, {correlations} correlations, {default} of them in the default set ({with_state} more with --state)\nthe default set: with no --rules"
+            "\n{count} rules, {correlations} correlations, {default} of them in the default set ({with_state} more with --state, {with_state_and_geoip} more with --state and --geoip)\nthe default set: with no --rules"
         )),
         "{}",
         list.stdout
@@ -437,8 +452,17 @@ fn rules_list_and_validate() {
         .count();
     assert_eq!(marked_with_state, with_state, "{}", list.stdout);
     assert_eq!(
+        list.stdout
+            .lines()
+            .filter(|l| l.ends_with("  (in the default set with --state and --geoip)"))
+            .count(),
+        with_state_and_geoip,
+        "{}",
+        list.stdout
+    );
+    assert_eq!(
         marked.len(),
-        count + correlations - default - with_state,
+        count + correlations - default - with_state - with_state_and_geoip,
         "{}",
         list.stdout
     );

@@ -548,10 +548,11 @@ fn the_default_set_has_the_first_seen_rules_with_a_store_only() {
     let without = run(false);
     let with = run(true);
     let rules = |report: &Value| report["summary"]["rules"].as_u64().unwrap();
+    // Eight first-seen rules, of which the two on the GeoIP place need --geoip as well.
     assert_eq!(
         rules(&with),
-        rules(&without) + 5,
-        "the five first-seen rules"
+        rules(&without) + 6,
+        "the six first-seen rules that need no GeoIP databases"
     );
     assert!(
         without["summary"]["first_seen"].is_null(),

@@ -57,7 +57,12 @@ pub(super) fn run_explain(
     let (events, errors) = read_events(&args.event_file);
     let explanations: Vec<_> = events
         .into_iter()
-        .map(|(origin, event)| (origin, explain(rule, &event)))
+        .map(|(origin, mut event)| {
+            if crate::rule::annotation::reads(rule).any() {
+                crate::enrich::annotate_test_event(&mut event);
+            }
+            (origin, explain(rule, &event))
+        })
         .collect();
     match args.format {
         ListFormat::Text => {

@@ -68,6 +68,44 @@ pub(super) fn load_enricher(plan: &EnrichPlan) -> Result<Option<Enricher>, Strin
     Ok((!enricher.is_empty()).then_some(enricher))
 }
 
+/// Warns of rules that read a member of `$.trailgate` whose flag is not given: they see no such
+/// member (a GeoIP rule raises nothing without `--geoip`). The derived members need no flag.
+pub(super) fn write_annotation_warnings(
+    rules: &RuleSet,
+    enricher: Option<&Enricher>,
+    stderr: &mut dyn Write,
+) -> io::Result<()> {
+    use crate::rule::annotation::{ACCOUNT_NAME, GEO};
+    let flags = [
+        (
+            GEO,
+            "--geoip",
+            enricher.is_some_and(|e| e.geo.is_some()),
+            "no place of the source address",
+        ),
+        (
+            ACCOUNT_NAME,
+            "--accounts",
+            enricher.is_some_and(|e| e.accounts.is_some()),
+            "no account name",
+        ),
+    ];
+    for (member, flag, given, what) in flags {
+        if given {
+            continue;
+        }
+        let reading = rules.rules_reading(&[member, "*"]);
+        if !reading.is_empty() {
+            writeln!(
+                stderr,
+                "warning: {} read `$.trailgate.{member}` but {flag} is not given: they see {what} there",
+                reading.join(", ")
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether the run must build the per-principal summary: a principals report, or an HTML or
 /// Markdown report (which then has a section of it) with enrichment on.
 pub(super) fn wants_principals(plan: &OutputPlan) -> bool {

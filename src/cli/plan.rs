@@ -133,8 +133,11 @@ fn conflict(message: String) -> PlanError {
 /// `--paths-from -`.
 pub fn scan(args: &args::ScanArgs, now: Timestamp) -> Result<ScanPlan, PlanError> {
     let destinations = destinations(args.format, &args.output).map_err(conflict)?;
-    let rules =
-        recommended_unless_selected(rules(&args.selection, &args.filter), args.state.is_some());
+    let rules = recommended_unless_selected(
+        rules(&args.selection, &args.filter),
+        args.state.is_some(),
+        !args.audit.geoip.is_empty(),
+    );
     let output = output(
         destinations,
         args.fail_on,
@@ -183,6 +186,7 @@ pub fn report(args: &args::ReportArgs) -> Result<ReportPlan, PlanError> {
         rules: recommended_unless_selected(
             rules(&args.selection, &args.filter),
             args.state.is_some(),
+            !args.audit.geoip.is_empty(),
         ),
         from: args.from.clone(),
         baseline: args.baseline.clone(),
@@ -222,6 +226,7 @@ pub fn rules(selection: &args::RuleSelection, filter: &FilterArgs) -> RulePlan {
             }),
             frameworks: filter.frameworks.clone(),
             without_first_seen: false,
+            without_geoip: false,
         },
     }
 }
@@ -229,10 +234,11 @@ pub fn rules(selection: &args::RuleSelection, filter: &FilterArgs) -> RulePlan {
 /// With no rule files and no filter, the recommended default set (`rule::recommended`) rather
 /// than every built-in rule: a gate switched on with no flags must not fail on informational
 /// activity. Any selection (a pack, a tag, `--severity info`, rule files) replaces it. The
-/// first-seen rules are in it only for a scan that keeps a store (`with_state`).
-fn recommended_unless_selected(mut plan: RulePlan, with_state: bool) -> RulePlan {
+/// first-seen rules are in it only for a scan that keeps a store (`with_state`), the rules that
+/// read the GeoIP place only with databases (`with_geoip`).
+fn recommended_unless_selected(mut plan: RulePlan, with_state: bool, with_geoip: bool) -> RulePlan {
     if plan.paths.is_empty() && plan.filter.is_empty() {
-        plan.filter = recommended::filter(with_state);
+        plan.filter = recommended::filter(with_state, with_geoip);
     }
     plan
 }

@@ -96,6 +96,10 @@ pub(super) fn run_list(
             let outside = |membership: rule::recommended::Membership| match membership {
                 rule::recommended::Membership::Yes => "",
                 rule::recommended::Membership::WithState => "  (in the default set with --state)",
+                rule::recommended::Membership::WithGeoip => "  (in the default set with --geoip)",
+                rule::recommended::Membership::WithStateAndGeoip => {
+                    "  (in the default set with --state and --geoip)"
+                }
                 rule::recommended::Membership::No => "  (not in the default set)",
             };
             for rule in rules.rules() {
@@ -135,13 +139,24 @@ pub(super) fn run_list(
                     .iter()
                     .filter(|c| rule::recommended::includes_correlation(c))
                     .count();
-            let with_state = rules
-                .rules()
-                .iter()
-                .filter(|r| {
-                    rule::recommended::membership(r) == rule::recommended::Membership::WithState
-                })
-                .count();
+            let count = |which: rule::recommended::Membership| {
+                rules
+                    .rules()
+                    .iter()
+                    .filter(|r| rule::recommended::membership(r) == which)
+                    .count()
+            };
+            let more: Vec<String> = [
+                rule::recommended::Membership::WithState,
+                rule::recommended::Membership::WithGeoip,
+                rule::recommended::Membership::WithStateAndGeoip,
+            ]
+            .into_iter()
+            .filter_map(|which| match count(which) {
+                0 => None,
+                k => Some(format!("{k} more {}", which.as_str())),
+            })
+            .collect();
             writeln!(
                 stdout,
                 "{n} {}{}, {default} of them in the default set{}",
@@ -151,9 +166,10 @@ pub(super) fn run_list(
                     1 => ", 1 correlation".to_string(),
                     m => format!(", {m} correlations"),
                 },
-                match with_state {
-                    0 => String::new(),
-                    k => format!(" ({k} more with --state)"),
+                if more.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", more.join(", "))
                 }
             )?;
             writeln!(stdout, "the default set: {}", rule::recommended::WHY)?;
@@ -196,8 +212,12 @@ pub(super) fn run_list(
                         "pack": r.pack,
                         "file": r.file,
                         "default": rule::recommended::includes(r),
-                        "default_with_state": rule::recommended::membership(r)
-                            != rule::recommended::Membership::No,
+                        "default_with_state": matches!(
+                            rule::recommended::membership(r),
+                            rule::recommended::Membership::Yes
+                                | rule::recommended::Membership::WithState
+                        ),
+                        "default_set": rule::recommended::membership(r).as_str(),
                         "event_sources": r.selector.sources,
                         "event_names": r.selector.names,
                         "compliance": r.compliance,

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::args::ScanArgs;
 use super::output::{
-    context, finish_reports, load_enricher, report_paths, wants_principals, write_failed,
-    write_reports, Streamed,
+    context, finish_reports, load_enricher, report_paths, wants_principals,
+    write_annotation_warnings, write_failed, write_reports, Streamed,
 };
 use super::plan::{self, ScanPlan};
 use super::rules::{load_rules, write_rule_errors};
@@ -90,16 +90,7 @@ fn scan_suppressed(
         Ok(rules) => rules,
         Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
     };
-    if enricher.is_none() {
-        let annotated = rules.annotated_rules();
-        if !annotated.is_empty() {
-            writeln!(
-                stderr,
-                "warning: {} read `$.trailgate` but neither --accounts nor --geoip is given: they see no annotation",
-                annotated.join(", ")
-            )?;
-        }
-    }
+    write_annotation_warnings(&rules, enricher.as_deref(), stderr)?;
     let baseline = match &plan.baseline {
         Some(path) => match baseline::read(path) {
             Ok(baseline) => Some(baseline),
@@ -536,7 +527,11 @@ fn scan_collected(
             Some(batch) => batch,
             None => &mut none,
         };
-        let found = first_seen::finish(rules, observer, &scanned, history, &mut result)?;
+        let mut found = first_seen::finish(rules, observer, &scanned, history, &mut result)?;
+        // Rendered in the stage, where the enricher is not at hand: one look-up per finding.
+        if let Some(enricher) = &options.enricher {
+            enricher.enrich_findings(&mut found);
+        }
         result.findings.extend(found);
     }
     let stats = &mut result.stats;

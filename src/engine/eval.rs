@@ -10,6 +10,7 @@ use crate::rule::condition::{
     Condition, InterpolatedOp, ItemQuantifier, Literal, Predicate, Quantifier, Test, TextOp,
     TextView,
 };
+use crate::rule::path::{Path, Selector};
 use crate::rule::template::{Part, Template};
 
 use super::select::{list_items, select, Location};
@@ -248,6 +249,24 @@ fn number(node: &Value) -> Option<f64> {
 
 /// Fills a message template from the event. Missing fields read `<missing>`; several values are
 /// joined with ", ".
+/// Walks a single-valued path (names and indexes; `rule::first_seen` checks that).
+pub fn select_one<'a>(event: &'a Value, path: &Path) -> Option<&'a Value> {
+    let mut node = event;
+    for segment in &path.segments {
+        node = match segment.selectors.as_slice() {
+            [Selector::Name(name)] => node.get(name)?,
+            [Selector::Index(i)] => {
+                let items = node.as_array()?;
+                let len = i64::try_from(items.len()).ok()?;
+                let at = if *i < 0 { len + i } else { *i };
+                items.get(usize::try_from(at).ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
 pub fn render(template: &Template, event: &Value) -> String {
     let mut out = String::new();
     for part in &template.parts {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::rule::Rule;
 
-use super::eval::render;
+use super::eval::{render, select_one};
 use super::trace::{trace, Trace};
 
 /// The full story of one rule and one event.
@@ -20,6 +20,9 @@ pub struct Explanation {
     /// Each exception's reason and trace; evaluated only when the condition holds.
     pub exceptions: Vec<(String, Trace)>,
     pub verdict: Verdict,
+    /// For a `first_seen` rule whose condition holds: the first of its fields the event has no
+    /// value at. Such an event is not counted (no combination), so it raises nothing.
+    pub first_seen_missing: Option<String>,
     /// The message a finding would have.
     pub message: String,
 }
@@ -69,12 +72,24 @@ pub fn explain(rule: &Rule, event: &Value) -> Explanation {
             exceptions.push((exception.reason.clone(), exception_trace));
         }
     }
+    let first_seen_missing = match (&rule.first_seen, &verdict) {
+        (Some(first_seen), Verdict::Finding) => first_seen
+            .fields
+            .iter()
+            .find(|path| select_one(event, path).is_none_or(Value::is_null))
+            .map(|path| path.text.clone()),
+        _ => None,
+    };
+    if first_seen_missing.is_some() {
+        verdict = Verdict::NoMatch;
+    }
     Explanation {
         rule_id: rule.id.clone(),
         not_applicable,
         condition,
         exceptions,
         verdict,
+        first_seen_missing,
         message: render(&rule.message, event),
     }
 }
@@ -114,4 +129,35 @@ fn selector_mismatch(rule: &Rule, event: &Value) -> Option<String> {
                 Some("the call succeeded and the rule looks only at failed calls (outcome: failure)".to_string())
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_first_seen_event_without_a_field_value_is_no_observation() {
+        let file = crate::rule::load::RuleFile {
+            name: "new-family.yaml".into(),
+            pack: "test".into(),
+            text: "id: new-family\ntitle: T\nseverity: low\ndescription: D\nremediation: R\ncondition:\n  path: $.userIdentity.type\n  equals: IAMUser\nfirst_seen:\n  fields: [$.userIdentity.arn, $.trailgate.user_agent_family]\n  history: 30d\n".into(),
+        };
+        let rules = crate::rule::load::compile_files(&[file]).unwrap();
+        let mut event = json!({"userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a"},
+            "userAgent": "AWS Internal"});
+        crate::enrich::annotate_test_event(&mut event);
+        let explanation = explain(&rules[0], &event);
+        assert_eq!(explanation.verdict, Verdict::NoMatch);
+        assert_eq!(
+            explanation.first_seen_missing.as_deref(),
+            Some("$.trailgate.user_agent_family")
+        );
+        event["userAgent"] = json!("aws-cli/2.15.30");
+        crate::enrich::annotate_test_event(&mut event);
+        let explanation = explain(&rules[0], &event);
+        assert_eq!(explanation.verdict, Verdict::Finding);
+        assert_eq!(explanation.first_seen_missing, None);
+    }
 }

@@ -11,7 +11,7 @@ use super::render::{keep_event, render};
 use super::rule_set::{EventResult, RuleSet};
 use super::scan::{ScanOptions, WatchFile};
 use super::tap::{Tap, TapFile};
-use crate::enrich::{strip, Enricher, ANNOTATION_KEY};
+use crate::enrich::Enricher;
 use crate::finding::{Finding, Location, Match};
 use crate::rule::Severity;
 use crate::source::records::{self, Record};
@@ -58,35 +58,38 @@ fn render_matches(
     findings: &mut Vec<Finding>,
 ) {
     let before = findings.len();
+    // Made once per event, at the first match of a rule that reads `$.trailgate` only in its
+    // message or `first_seen` fields: such rules cost nothing on the events they do not match.
+    let mut late: Option<Value> = None;
     for m in matches.drain(..) {
-        if let Some((tap, file)) = tap {
-            if tap.wants(m.rule) {
-                file.observe(m.rule, event, origin);
-            }
-            if !tap.reports(m.rule) {
-                continue;
-            }
+        let wanted = tap.as_ref().is_some_and(|(tap, _)| tap.wants(m.rule));
+        let reported = tap.as_ref().is_none_or(|(tap, _)| tap.reports(m.rule));
+        if !wanted && !reported {
+            continue;
         }
-        // A rule that reads `$.trailgate` renders its message and evidence from the annotated
-        // event; the finding's fields are the same either way.
+        // A rule that reads `$.trailgate` is observed and renders its message and evidence from
+        // the annotated event; the finding's fields are the same either way.
         let seen = match annotated {
             Some(annotated) if rules.annotated(m.rule) => annotated,
+            _ if rules.annotated_after_match(m.rule) => late.get_or_insert_with(|| {
+                let mut copy = event.clone();
+                crate::enrich::annotate(enricher, &mut copy);
+                copy
+            }),
             _ => event,
         };
-        findings.push(render(&rules.rules()[m.rule], seen, origin));
+        if wanted {
+            if let Some((_, file)) = tap {
+                file.observe(m.rule, seen, origin);
+            }
+        }
+        if reported {
+            findings.push(render(&rules.rules()[m.rule], seen, origin));
+        }
     }
     if let Some(enricher) = enricher {
         if findings.len() > before {
-            let enrichment = {
-                let text = |key: &str| event.get(key).and_then(Value::as_str);
-                let account = text("recipientAccountId").or_else(|| {
-                    event
-                        .get("userIdentity")?
-                        .get("accountId")
-                        .and_then(Value::as_str)
-                });
-                enricher.enrichment(account, text("sourceIPAddress"))
-            };
+            let enrichment = enricher.event_enrichment(event);
             for finding in &mut findings[before..] {
                 if let Location::Event(at) = &mut finding.location {
                     at.enrichment.clone_from(&enrichment);
@@ -99,28 +102,22 @@ fn render_matches(
     }
 }
 
-/// The event as the rules that read `$.trailgate` see it: with the enrichment annotation when
-/// enrichment is on, made only when such a rule is a candidate (the other rules, the tap and
-/// kept events see the plain event). Without enrichment such rules see no annotation: a record
-/// that brings its own `trailgate` member has it taken off for them, so a forged record cannot
-/// pose as enriched.
+/// The event as the rules whose condition reads `$.trailgate` see it: with the annotation
+/// (`enrich::annotation`: the flags' context and what is derived from the record), made only
+/// when such a rule is a candidate (the other rules, the tap and kept events see the plain
+/// event). A record that brings its own `trailgate` member has it replaced, so a forged record
+/// cannot pose as enriched.
 fn annotate(
     rules: &RuleSet,
     enricher: Option<&Enricher>,
     event: &Value,
     candidates: &[usize],
 ) -> Option<Value> {
-    if enricher.is_none() && event.get(ANNOTATION_KEY).is_none() {
-        return None;
-    }
     if !candidates.iter().any(|&i| rules.annotated(i)) {
         return None;
     }
     let mut annotated = event.clone();
-    match enricher {
-        Some(enricher) => enricher.annotate(&mut annotated),
-        None => strip(&mut annotated),
-    }
+    crate::enrich::annotate(enricher, &mut annotated);
     Some(annotated)
 }
 

@@ -9,6 +9,7 @@ use super::coverage::{Controls, Coverage};
 use super::eval;
 use super::index::RuleIndex;
 use crate::finding::Match;
+use crate::rule::annotation::{self, AnnotationReads};
 use crate::rule::correlation::Correlation;
 use crate::rule::{Outcome, Rule};
 use crate::source::Origin;
@@ -26,8 +27,9 @@ pub struct RuleSet {
     silent: BTreeSet<String>,
     /// Per rule: gives findings of its own (not in `silent`).
     reports: Vec<bool>,
-    /// Per rule: reads the enrichment annotation (`$.trailgate`, `enrich::rule_uses_annotation`).
-    annotated: Vec<bool>,
+    /// Per rule: what it reads of the enrichment annotation (`$.trailgate`,
+    /// `rule::annotation::reads`).
+    annotation: Vec<AnnotationReads>,
 }
 
 /// What evaluating one event produced.
@@ -54,10 +56,7 @@ impl RuleSet {
         silent: BTreeSet<String>,
     ) -> RuleSet {
         let reports = rules.iter().map(|r| !silent.contains(&r.id)).collect();
-        let annotated = rules
-            .iter()
-            .map(crate::enrich::rule_uses_annotation)
-            .collect();
+        let annotation = rules.iter().map(annotation::reads).collect();
         let index = RuleIndex::new(&rules);
         let controls = Controls::new(&rules);
         let by_id = rules
@@ -73,21 +72,29 @@ impl RuleSet {
             correlations,
             silent,
             reports,
-            annotated,
+            annotation,
         }
     }
 
-    /// Whether the rule at this index reads `$.trailgate` (the enrichment annotation).
+    /// Whether the rule at this index is evaluated on the annotated event: its condition or an
+    /// exception reads `$.trailgate` (the enrichment annotation).
     pub fn annotated(&self, rule: usize) -> bool {
-        self.annotated.get(rule).copied().unwrap_or(false)
+        self.annotation.get(rule).is_some_and(|a| a.before_match)
     }
 
-    /// Ids of the rules that read `$.trailgate`, in rule order.
-    pub fn annotated_rules(&self) -> Vec<&str> {
+    /// Whether the rule at this index reads `$.trailgate` only once it matched: in its message
+    /// or its `first_seen` fields. Its matches are rendered and observed on the annotated event.
+    pub fn annotated_after_match(&self, rule: usize) -> bool {
+        self.annotation.get(rule).is_some_and(|a| a.after_match)
+    }
+
+    /// Ids of the rules that read one of these annotation members (`*`: the whole
+    /// annotation), in rule order.
+    pub fn rules_reading(&self, members: &[&str]) -> Vec<&str> {
         self.rules
             .iter()
-            .zip(&self.annotated)
-            .filter(|(_, a)| **a)
+            .zip(&self.annotation)
+            .filter(|(_, a)| members.iter().any(|m| a.reads(m)))
             .map(|(r, _)| r.id.as_str())
             .collect()
     }

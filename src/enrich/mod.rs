@@ -2,11 +2,16 @@
 //! address is (`--geoip`: country, city, ASN). Reports show it beside the raw values; rules can
 //! test it under the reserved path `$.trailgate` (see `annotation` and docs/enrichment.md).
 //!
-//! The engine pays for it only when asked: a rule set whose conditions, exceptions and messages
-//! never name `$.trailgate` (`rule_uses_annotation`) is evaluated exactly as without enrichment.
+//! The annotation also carries what is derived from the record itself and needs no flag: the
+//! client family of `userAgent` (`user_agent`).
+//!
+//! The engine pays for it only when asked: a rule set whose conditions, exceptions, messages and
+//! `first_seen` fields never name `$.trailgate` (`rule::annotation::reads`) is evaluated exactly
+//! as without enrichment.
 
 pub mod accounts;
 pub mod geo;
+pub mod user_agent;
 
 use serde_json::{json, Map, Value};
 
@@ -14,13 +19,8 @@ pub use accounts::{AccountNames, AccountsError};
 pub use geo::{classify, AddressKind, Geo, GeoError, GeoIp};
 
 use crate::finding::{Enrichment, Finding, Location, SourcePlace};
-use crate::rule::condition::{Condition, Test};
-use crate::rule::path::{Path, Selector};
-use crate::rule::template::{Part, Template};
-use crate::rule::Rule;
-
-/// The top-level key the annotation is written under. CloudTrail records have no such member.
-pub const ANNOTATION_KEY: &str = "trailgate";
+pub use crate::rule::annotation::ANNOTATION_KEY;
+use crate::rule::annotation::{ACCOUNT_NAME, GEO, USER_AGENT_FAMILY};
 
 /// Account names and GeoIP databases, either or both.
 #[derive(Debug, Default)]
@@ -72,6 +72,12 @@ impl Enricher {
         })
     }
 
+    /// `enrichment` for the account and source address of `event`.
+    pub fn event_enrichment(&self, event: &Value) -> Option<Box<Enrichment>> {
+        let source = event.get("sourceIPAddress").and_then(Value::as_str);
+        self.enrichment(account_of(event), source)
+    }
+
     /// Sets (or replaces) the enrichment of every event finding, from its account and source
     /// address: `report --from` with `--accounts` or `--geoip` renders old scans with today's
     /// names and databases. Window findings (correlations) have no single event.
@@ -83,55 +89,99 @@ impl Enricher {
         }
     }
 
-    /// The value rules see at `$.trailgate` for this event:
-    ///
-    /// ```json
-    /// {"account_name": "prod-payments",
-    ///  "geo": {"kind": "public", "country": "DE", "country_name": "Germany", "city": "Berlin",
-    ///          "asn": 3320, "as_org": "Deutsche Telekom AG"}}
-    /// ```
-    ///
-    /// `account_name` is absent when the account is not in the file (or there is no file);
-    /// `geo` is absent without `--geoip` or without `sourceIPAddress`, and holds only `kind`
-    /// for an address that is not looked up (`private`, `reserved`, `aws-service`,
-    /// `aws-internal`, `not-an-address`). A database error at this address leaves `geo` with
-    /// `kind` and an `error` member, so that a rule cannot mistake it for "not in a country".
-    pub fn annotation(&self, event: &Value) -> Value {
-        let mut out = Map::new();
-        let account = event
-            .get("recipientAccountId")
-            .and_then(Value::as_str)
-            .or_else(|| event.get("userIdentity")?.get("accountId")?.as_str());
-        if let Some(name) = account.and_then(|id| self.account_name(id)) {
-            out.insert("account_name".into(), Value::from(name));
+    /// What the flags add to the annotation of `event` (`annotation` writes the rest).
+    fn annotate_into(&self, event: &Value, out: &mut Map<String, Value>) {
+        if let Some(name) = account_of(event).and_then(|id| self.account_name(id)) {
+            out.insert(ACCOUNT_NAME.into(), Value::from(name));
         }
         if let Some(source) = event.get("sourceIPAddress").and_then(Value::as_str) {
             match self.geo(source) {
                 Some(Ok(geo)) => {
                     out.insert(
-                        "geo".into(),
+                        GEO.into(),
                         serde_json::to_value(&geo).unwrap_or(Value::Null),
                     );
                 }
                 Some(Err(err)) => {
                     out.insert(
-                        "geo".into(),
+                        GEO.into(),
                         json!({"kind": classify(source).0.as_str(), "error": err.to_string()}),
                     );
                 }
                 None => {}
             }
         }
-        Value::Object(out)
     }
+}
 
-    /// Writes `annotation(event)` at `$.trailgate`, replacing whatever was there (a record
-    /// cannot bring its own). `strip` takes it off again.
-    pub fn annotate(&self, event: &mut Value) {
-        let annotation = self.annotation(event);
-        if let Value::Object(map) = event {
-            map.insert(ANNOTATION_KEY.to_string(), annotation);
-        }
+/// `recipientAccountId`, else `userIdentity.accountId`: the account findings report.
+fn account_of(event: &Value) -> Option<&str> {
+    event
+        .get("recipientAccountId")
+        .and_then(Value::as_str)
+        .or_else(|| event.get("userIdentity")?.get("accountId")?.as_str())
+}
+
+/// The value rules see at `$.trailgate` for this event:
+///
+/// ```json
+/// {"account_name": "prod-payments",
+///  "geo": {"kind": "public", "country": "DE", "country_name": "Germany", "city": "Berlin",
+///          "asn": 3320, "as_org": "Deutsche Telekom AG"},
+///  "user_agent_family": "aws-cli"}
+/// ```
+///
+/// `account_name` is absent when the account is not in the file (or there is no file);
+/// `geo` is absent without `--geoip` or without `sourceIPAddress`, and holds only `kind`
+/// for an address that is not looked up (`private`, `reserved`, `aws-service`,
+/// `aws-internal`, `not-an-address`). A database error at this address leaves `geo` with
+/// `kind` and an `error` member, so that a rule cannot mistake it for "not in a country".
+/// `user_agent_family` needs no flag; it is absent without `userAgent` and for calls AWS makes
+/// itself (`user_agent::family`).
+pub fn annotation(enricher: Option<&Enricher>, event: &Value) -> Value {
+    let mut out = Map::new();
+    if let Some(enricher) = enricher {
+        enricher.annotate_into(event, &mut out);
+    }
+    derived_into(event, &mut out);
+    Value::Object(out)
+}
+
+/// The members derived from the record alone.
+fn derived_into(event: &Value, out: &mut Map<String, Value>) {
+    if let Some(family) = event
+        .get("userAgent")
+        .and_then(Value::as_str)
+        .and_then(user_agent::family)
+    {
+        out.insert(USER_AGENT_FAMILY.into(), Value::from(family));
+    }
+}
+
+/// Writes `annotation(enricher, event)` at `$.trailgate`, replacing whatever was there (a record
+/// cannot bring its own). `strip` takes it off again.
+pub fn annotate(enricher: Option<&Enricher>, event: &mut Value) {
+    let annotation = annotation(enricher, event);
+    if let Value::Object(map) = event {
+        map.insert(ANNOTATION_KEY.to_string(), annotation);
+    }
+}
+
+/// For a test event (`rules test`, `explain`): adds the derived members to the annotation the
+/// event gives itself (the flags' members, such as `geo`, are written by hand there), replacing
+/// any the event gives, so that a test exercises the derivation.
+pub fn annotate_test_event(event: &mut Value) {
+    let mut derived = Map::new();
+    derived_into(event, &mut derived);
+    let Value::Object(map) = event else {
+        return;
+    };
+    let annotation = map
+        .entry(ANNOTATION_KEY.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(annotation) = annotation {
+        annotation.remove(USER_AGENT_FAMILY);
+        annotation.extend(derived);
     }
 }
 
@@ -156,48 +206,6 @@ pub fn strip(event: &mut Value) {
     }
 }
 
-/// Whether a rule reads the annotation: a rooted path (in its condition, an exception or its
-/// message) whose first step is the member `trailgate`. Paths that reach it only through a
-/// wildcard or `..` do not count: such rules see the plain record.
-pub fn rule_uses_annotation(rule: &Rule) -> bool {
-    condition_uses(&rule.condition)
-        || rule.exceptions.iter().any(|e| condition_uses(&e.condition))
-        || template_uses(&rule.message)
-}
-
-fn path_uses(path: &Path) -> bool {
-    !path.relative
-        && path.segments.first().is_some_and(|segment| {
-            !segment.descendant
-                && segment
-                    .selectors
-                    .iter()
-                    .any(|s| matches!(s, Selector::Name(name) if name == ANNOTATION_KEY))
-        })
-}
-
-fn template_uses(template: &Template) -> bool {
-    template
-        .parts
-        .iter()
-        .any(|part| matches!(part, Part::Field(path) if path_uses(path)))
-}
-
-fn condition_uses(condition: &Condition) -> bool {
-    match condition {
-        Condition::All(children) | Condition::Any(children) => children.iter().any(condition_uses),
-        Condition::Not(child) => condition_uses(child),
-        Condition::Items {
-            path, condition, ..
-        }
-        | Condition::Json { path, condition } => path_uses(path) || condition_uses(condition),
-        Condition::Predicate(predicate) => {
-            path_uses(&predicate.path)
-                || matches!(&predicate.test, Test::Interpolated { template, .. } if template_uses(template))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,55 +221,35 @@ mod tests {
             geo: None,
         };
         let mut event = json!({"recipientAccountId": "111122223333", "sourceIPAddress": "10.0.0.1",
-            "trailgate": "forged"});
-        enricher.annotate(&mut event);
-        assert_eq!(event["trailgate"], json!({"account_name": "prod-payments"}));
+            "userAgent": "aws-cli/2.15.30 Python/3.11.8", "trailgate": "forged"});
+        annotate(Some(&enricher), &mut event);
+        assert_eq!(
+            event["trailgate"],
+            json!({"account_name": "prod-payments", "user_agent_family": "aws-cli"})
+        );
         strip(&mut event);
         assert!(event.get("trailgate").is_none());
         let other = json!({"userIdentity": {"accountId": "999999999999"}});
-        assert_eq!(enricher.annotation(&other), json!({}));
-    }
-
-    fn rule(id: &str, condition: &str, message: &str) -> crate::rule::load::RuleFile {
-        crate::rule::load::RuleFile {
-            name: format!("{id}.yaml"),
-            pack: "test".into(),
-            text: format!(
-                "id: {id}\ntitle: T\nseverity: high\ndescription: D\nremediation: R\nevents:\n  eventName: [ConsoleLogin]\ncondition:\n{condition}\nmessage: '{message}'\n"
-            ),
-        }
+        assert_eq!(annotation(Some(&enricher), &other), json!({}));
+        // The derived members need no flag.
+        let browser = json!({"userAgent": "Mozilla/5.0 (X11; Linux x86_64)"});
+        assert_eq!(
+            annotation(None, &browser),
+            json!({"user_agent_family": "browser"})
+        );
     }
 
     #[test]
-    fn finds_rules_that_read_the_annotation() {
-        let files = [
-            rule(
-                "login-outside-allowed-countries",
-                "  all:\n  - path: $.trailgate.geo.kind\n    equals: public\n  - not:\n      path: $.trailgate.geo.country\n      one_of: [DE, FR]",
-                "Console login from {$.trailgate.geo.country}",
-            ),
-            rule(
-                "message-only",
-                "  path: $.sourceIPAddress\n  exists: true",
-                "From {sourceIPAddress} in {trailgate.account_name}",
-            ),
-            rule("wildcard", "  path: $..country\n  exists: true", "x"),
-            rule("plain", "  path: $.sourceIPAddress\n  exists: true", "{sourceIPAddress}"),
-        ];
-        let rules =
-            crate::rule::load::compile_files(&files).unwrap_or_else(|errors| panic!("{errors:?}"));
-        let uses: Vec<(&str, bool)> = rules
-            .iter()
-            .map(|r| (r.id.as_str(), rule_uses_annotation(r)))
-            .collect();
+    fn test_events_keep_their_own_annotation_and_get_the_derived_one() {
+        let mut event = json!({"userAgent": "Boto3/1.34.0 md/Botocore#1.34.0",
+            "trailgate": {"geo": {"kind": "public", "country": "DE"}, "user_agent_family": "forged"}});
+        annotate_test_event(&mut event);
         assert_eq!(
-            uses,
-            vec![
-                ("login-outside-allowed-countries", true),
-                ("message-only", true),
-                ("plain", false),
-                ("wildcard", false)
-            ]
+            event["trailgate"],
+            json!({"geo": {"kind": "public", "country": "DE"}, "user_agent_family": "boto3"})
         );
+        let mut plain = json!({"eventName": "ListBuckets"});
+        annotate_test_event(&mut plain);
+        assert_eq!(plain["trailgate"], json!({}));
     }
 }

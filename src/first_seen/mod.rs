@@ -26,7 +26,7 @@ use serde_json::Value;
 pub use spans::{merge_intervals, seen_in, EventRef, Span, Spans};
 
 use crate::rule::first_seen::FirstSeen;
-use crate::rule::path::{Path, Selector};
+use crate::rule::path::Path;
 use crate::state::{Batch, Coverage, Interval, StateError};
 
 /// What the stage keeps of a run's history beyond the latest event: twice the history window.
@@ -377,7 +377,7 @@ pub fn event_time(event: &Value) -> Option<i64> {
 pub fn key_of(event: &Value, fields: &[Path]) -> Option<Vec<u8>> {
     let mut values: Vec<&Value> = Vec::with_capacity(fields.len());
     for path in fields {
-        let value = select_one(event, path)?;
+        let value = crate::engine::eval::select_one(event, path)?;
         if value.is_null() {
             return None;
         }
@@ -391,24 +391,6 @@ pub fn key_of(event: &Value, fields: &[Path]) -> Option<Vec<u8>> {
         })
         .collect();
     serde_json::to_vec(&texts).ok()
-}
-
-/// Walks a single-valued path (names and indexes; `rule::first_seen` checks that).
-fn select_one<'a>(event: &'a Value, path: &Path) -> Option<&'a Value> {
-    let mut node = event;
-    for segment in &path.segments {
-        node = match segment.selectors.as_slice() {
-            [Selector::Name(name)] => node.get(name)?,
-            [Selector::Index(i)] => {
-                let items = node.as_array()?;
-                let len = i64::try_from(items.len()).ok()?;
-                let at = if *i < 0 { len + i } else { *i };
-                items.get(usize::try_from(at).ok()?)?
-            }
-            _ => return None,
-        };
-    }
-    Some(node)
 }
 
 #[cfg(test)]

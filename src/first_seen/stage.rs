@@ -107,6 +107,17 @@ impl TapFile for FileObservations<'_> {
         self.observer.observe(global, first_seen, event, at, || {
             let mut finding = render(found, event, origin);
             if keep {
+                // A rule that reads `$.trailgate` is observed on the annotated event; the kept
+                // event is the record as CloudTrail wrote it.
+                let plain;
+                let event = if event.get(crate::enrich::ANNOTATION_KEY).is_some() {
+                    let mut copy = event.clone();
+                    crate::enrich::strip(&mut copy);
+                    plain = copy;
+                    &plain
+                } else {
+                    event
+                };
                 finding.event = serde_json::to_string(event)
                     .ok()
                     .filter(|text| text.len() <= MAX_EVENT_BYTES)

@@ -31,6 +31,12 @@ pub fn write_text(out: &mut dyn Write, explanation: &Explanation, indent: &str) 
         }
     )?;
     write_trace(out, &explanation.condition, &format!("{indent}    "))?;
+    if let Some(path) = &explanation.first_seen_missing {
+        writeln!(
+            out,
+            "{indent}  first_seen: the event has no value at `{path}`, so it is not counted"
+        )?;
+    }
     if !explanation.exceptions.is_empty() {
         writeln!(out, "{indent}  exceptions:")?;
         for (reason, trace) in &explanation.exceptions {
@@ -102,6 +108,7 @@ pub fn to_json(explanation: &Explanation) -> Value {
             "holds": trace.holds,
             "trace": trace_json(trace),
         })).collect::<Vec<_>>(),
+        "first_seen_missing": explanation.first_seen_missing,
         "message": explanation.message,
     })
 }

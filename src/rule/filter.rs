@@ -19,6 +19,9 @@ pub struct RuleFilter {
     /// Leave out `first_seen` rules: the recommended default does without a state store, where
     /// they could only learn from the run itself (`rule::recommended`).
     pub without_first_seen: bool,
+    /// Leave out rules that read `$.trailgate.geo`: the recommended default without `--geoip`,
+    /// where they would see no place and raise nothing.
+    pub without_geoip: bool,
 }
 
 impl RuleFilter {
@@ -28,10 +31,14 @@ impl RuleFilter {
             && self.min_severity.is_none()
             && self.frameworks.is_empty()
             && !self.without_first_seen
+            && !self.without_geoip
     }
 
     pub fn keeps(&self, rule: &Rule) -> bool {
         if self.without_first_seen && rule.first_seen.is_some() {
+            return false;
+        }
+        if self.without_geoip && super::annotation::reads(rule).reads(super::annotation::GEO) {
             return false;
         }
         self.keeps_parts(

@@ -1,6 +1,7 @@
 //! Rules: the model, loading YAML with located errors, validation and compilation into the
 //! condition AST the engine evaluates.
 
+pub mod annotation;
 pub mod cidr;
 pub mod collection;
 pub mod compile;
