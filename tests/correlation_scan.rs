@@ -370,6 +370,36 @@ fn matches_that_cannot_be_placed_in_a_window_are_reported() {
         document["summary"]["correlation_dropped"]["aws-console-brute-force"]["no sourceIPAddress"],
         10
     );
+    // SARIF and JUnit say it in their run-level places too.
+    let sarif = json(&trailgate(&[
+        "scan",
+        "--format",
+        "sarif",
+        trail.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["properties"]["correlation_dropped"]
+            ["aws-console-brute-force"]["no sourceIPAddress"],
+        10,
+        "{sarif:#}"
+    );
+    let junit = trailgate(&["scan", "--format", "junit", trail.to_str().unwrap()]).stdout;
+    assert!(
+        junit.contains(
+            r#"<property name="trailgate.correlation_dropped.aws-console-brute-force.no sourceIPAddress" value="10"/>"#
+        ),
+        "{junit}"
+    );
+    let markdown = trailgate(&["scan", "--format", "markdown", trail.to_str().unwrap()]).stdout;
+    assert!(
+        markdown.contains("| `aws-console-brute-force` | no sourceIPAddress | 10 |"),
+        "{markdown}"
+    );
+    let html = trailgate(&["scan", "--format", "html", trail.to_str().unwrap()]).stdout;
+    assert!(
+        html.contains("<tr data-correlation-dropped=\"aws-console-brute-force\"><td><code>aws-console-brute-force</code></td><td>no sourceIPAddress</td><td class=\"num\">10</td></tr>"),
+        "{html}"
+    );
 }
 
 #[test]

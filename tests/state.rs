@@ -232,6 +232,13 @@ fn without_a_store_first_seen_rules_learn_from_the_run_itself() {
     };
     let markdown = report("markdown");
     assert!(markdown.contains("### First seen"), "{markdown}");
+    // A table, not an indented code block: its rows start their lines.
+    assert!(
+        markdown.contains(
+            "\n| Rule | Combinations this run | New (findings) | Learning | Without every field or an eventTime |\n|---|"
+        ),
+        "{markdown}"
+    );
     assert!(
         markdown.contains("| `aws-access-key-new-address` | 3 | 1 | 2 | 0 |"),
         "{markdown}"
@@ -432,6 +439,19 @@ fn every_format_counts_the_unchanged_files_and_report_from_keeps_the_counts() {
             || read("sarif").contains("\"files_unchanged\":20")
     );
     assert!(read("junit").contains("files_unchanged"));
+    // What the first-seen stage decided, per rule, in the run-level places of SARIF and JUnit.
+    let sarif: Value = serde_json::from_str(&read("sarif")).unwrap();
+    let counts = &sarif["runs"][0]["invocations"][0]["properties"]["first_seen"]
+        ["aws-access-key-new-address"];
+    assert_eq!(counts["new"], 1, "{sarif:#}");
+    assert!(counts["keys"].as_u64().unwrap() >= 1, "{counts}");
+    assert!(
+        read("junit").contains(
+            r#"<property name="trailgate.first_seen.aws-access-key-new-address.new" value="1"/>"#
+        ),
+        "{}",
+        read("junit")
+    );
 
     let merged = binary()
         .args(["report", "--rules", RULES, "--format", "json", "--from"])

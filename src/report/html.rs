@@ -167,6 +167,7 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
     rules(&mut page, &audit);
     suppressions(&mut page, result);
     first_seen(&mut page, result);
+    correlation_dropped(&mut page, result);
     places(&mut page, &audit, result);
     if let Some(baseline) = &result.baseline {
         changes(&mut page, result, baseline, cx, &audit);
@@ -491,6 +492,31 @@ fn suppressions(page: &mut String, result: &ScanResult) {
             s.suppressed,
             origin = h(&s.origin),
         );
+    }
+    page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Per correlation: matches of its rules it could not place in a window, by reason.
+fn correlation_dropped(page: &mut String, result: &ScanResult) {
+    if result.stats.correlation_dropped.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<section id=\"correlation-dropped\">\n<h2>Correlation matches left out</h2>\n<p class=\"muted\">\
+         Matches a correlation could not count (a group-by field missing, no <code>eventTime</code>): \
+         windows it would have raised may be missing.</p>\n<table class=\"data\"><thead><tr>\
+         <th>Correlation</th><th>Reason</th><th class=\"num\">Matches</th></tr></thead><tbody>\n",
+    );
+    for (id, reasons) in &result.stats.correlation_dropped {
+        for (reason, n) in reasons {
+            let _ = writeln!(
+                page,
+                "<tr data-correlation-dropped=\"{id}\"><td><code>{id}</code></td><td>{}</td>\
+                 <td class=\"num\">{n}</td></tr>",
+                h(reason),
+                id = h(id),
+            );
+        }
     }
     page.push_str("</tbody></table>\n</section>\n");
 }

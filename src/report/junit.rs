@@ -64,7 +64,7 @@ pub(super) struct Suite {
     /// The file the suite comes from (`rules test`: the rule file).
     pub(super) file: Option<String>,
     /// `trailgate.NAME` properties.
-    pub(super) properties: Vec<(&'static str, usize)>,
+    pub(super) properties: Vec<(String, u64)>,
     pub(super) cases: Vec<Case>,
 }
 
@@ -73,7 +73,7 @@ impl Report for Junit {
         let mut suites = suites(result, cx);
         // The run's accounting once, on the first suite (JUnit has no run-level properties).
         if let Some(first) = suites.first_mut() {
-            first.properties = super::json::accounting(result);
+            first.properties = run_properties(result);
         }
         write_document(
             out,
@@ -84,6 +84,34 @@ impl Report for Junit {
             },
         )
     }
+}
+
+/// The run's accounting, then per first-seen rule what its stage decided
+/// (`first_seen.RULE.new`, `.learning`, `.keys`, `.no_key`, `.no_time`), then per correlation the
+/// matches it could not count, by reason (`correlation_dropped.ID.REASON`).
+fn run_properties(result: &ScanResult) -> Vec<(String, u64)> {
+    let stats = &result.stats;
+    let mut properties: Vec<(String, u64)> = super::json::accounting(result)
+        .into_iter()
+        .map(|(name, n)| (name.to_string(), n as u64))
+        .collect();
+    for (rule, counts) in &stats.first_seen {
+        for (what, n) in [
+            ("new", counts.new),
+            ("learning", counts.learning),
+            ("keys", counts.keys),
+            ("no_key", counts.no_key),
+            ("no_time", counts.no_time),
+        ] {
+            properties.push((format!("first_seen.{rule}.{what}"), n));
+        }
+    }
+    for (id, reasons) in &stats.correlation_dropped {
+        for (reason, n) in reasons {
+            properties.push((format!("correlation_dropped.{id}.{reason}"), *n));
+        }
+    }
+    properties
 }
 
 /// Writes a JUnit report.
@@ -402,7 +430,8 @@ fn write_suite(out: &mut dyn Write, suite: &Suite) -> io::Result<()> {
         for (name, value) in &suite.properties {
             writeln!(
                 out,
-                r#"      <property name="trailgate.{name}" value="{value}"/>"#
+                r#"      <property name="trailgate.{}" value="{value}"/>"#,
+                attr(name)
             )?;
         }
         writeln!(out, "    </properties>")?;

@@ -192,6 +192,7 @@ fn render(result: &ScanResult, cx: &Context<'_>) -> String {
 
     write_suppressions(&mut md, result);
     write_first_seen(&mut md, result);
+    write_correlation_dropped(&mut md, result);
 
     // Compliance.
     if !audit.frameworks.is_empty() {
@@ -443,6 +444,26 @@ fn write_suppressions(md: &mut String, result: &ScanResult) {
     md.push('\n');
 }
 
+/// Per correlation: matches of its rules it could not place in a window, by reason.
+fn write_correlation_dropped(md: &mut String, result: &ScanResult) {
+    if result.stats.correlation_dropped.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### Correlation matches left out\n\n\
+         Matches a correlation could not count (a group-by field missing, no `eventTime`): \
+         windows it would have raised may be missing.\n\n\
+         | Correlation | Reason | Matches |\n|---|---|--:|"
+    );
+    for (id, reasons) in &result.stats.correlation_dropped {
+        for (reason, n) in reasons {
+            let _ = writeln!(md, "| {} | {} | {n} |", code(id), text(reason));
+        }
+    }
+    md.push('\n');
+}
+
 /// Per first_seen rule: what the run saw, what was new, what it could not judge yet.
 fn write_first_seen(md: &mut String, result: &ScanResult) {
     if result.stats.first_seen.is_empty() {
@@ -450,12 +471,12 @@ fn write_first_seen(md: &mut String, result: &ScanResult) {
     }
     let _ = writeln!(
         md,
-        "### First seen
-
-A first-seen rule reports a combination of values not seen within its history;          *learning* counts the new ones it could not judge yet, because the history (the state store,          or this run without one) does not cover a whole window before them.
-
-         | Rule | Combinations this run | New (findings) | Learning | Without every field or an eventTime |
-|---|--:|--:|--:|--:|"
+        "### First seen\n\n\
+         A first-seen rule reports a combination of values not seen within its history; \
+         *learning* counts the new ones it could not judge yet, because the history (the state \
+         store, or this run without one) does not cover a whole window before them.\n\n\
+         | Rule | Combinations this run | New (findings) | Learning | Without every field or an eventTime |\n\
+         |---|--:|--:|--:|--:|"
     );
     for (id, counts) in &result.stats.first_seen {
         let _ = writeln!(

@@ -441,6 +441,28 @@ fn invocation_properties(result: &ScanResult) -> BTreeMap<&'static str, serde_js
         .into_iter()
         .map(|(name, count)| (name, count.into()))
         .collect();
+    let stats = &result.stats;
+    if !stats.first_seen.is_empty() {
+        // Per first-seen rule: new combinations, those still learning, and matches not counted.
+        let rules: serde_json::Map<String, serde_json::Value> = stats
+            .first_seen
+            .iter()
+            .map(|(rule, c)| {
+                (
+                    rule.clone(),
+                    serde_json::json!({"keys": c.keys, "new": c.new, "learning": c.learning,
+                        "no_key": c.no_key, "no_time": c.no_time}),
+                )
+            })
+            .collect();
+        properties.insert("first_seen", rules.into());
+    }
+    if !stats.correlation_dropped.is_empty() {
+        properties.insert(
+            "correlation_dropped",
+            serde_json::to_value(&stats.correlation_dropped).unwrap_or_default(),
+        );
+    }
     if !result.skipped.is_empty() {
         properties.insert(
             "skipped",
