@@ -12,11 +12,12 @@
 //!   event selector costs on every event).
 //!
 //! ```sh
-//! cargo run --release --example design_floor -- /tmp/trailgate-bench [THREADS]
+//! cargo run --release --example design_floor -- /tmp/trailgate-bench [THREADS [STAGE]]
 //! ```
 //!
-//! Prints one JSON line per stage: seconds, records, events/s, and the share of the inflate stage.
-//! One file per rayon task, as the engine.
+//! Prints one JSON line per stage: seconds, records, events/s, and the share of the inflate stage;
+//! with STAGE (`inflate`, `split`, `head` or `parse`), runs only that one (`scripts/bench.sh`
+//! times it as a process). One file per rayon task, as the engine.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let root = args.next().expect("usage: design_floor DIR [THREADS]");
     let threads: usize = args.next().map_or(0, |t| t.parse().expect("THREADS"));
+    let only = args.next();
     let files: Vec<_> = walkdir::WalkDir::new(&root)
         .into_iter()
         .filter_map(Result::ok)
@@ -54,6 +56,9 @@ fn main() {
         ("head", Stage::Head),
         ("parse", Stage::Parse),
     ] {
+        if only.as_deref().is_some_and(|only| only != name) {
+            continue;
+        }
         let started = std::time::Instant::now();
         let records: usize =
             pool.install(|| files.par_iter().map(|path| run_file(path, stage)).sum());

@@ -20,7 +20,7 @@ threads="${THREADS:-0}"
 cores=$(nproc)
 
 # shellcheck disable=SC2086 # BENCH_CARGO_ARGS is a list of arguments
-cargo build --release --quiet ${BENCH_CARGO_ARGS:-} --bin trailgate --example generate_trails --example inflate_floor
+cargo build --release --quiet ${BENCH_CARGO_ARGS:-} --bin trailgate --example generate_trails --example inflate_floor --example design_floor
 bin=target/release
 
 if [ ! -f "$dir.manifest.json" ] || [ "$(python3 -c "import json;print(json.load(open('$dir.manifest.json'))['events'])")" != "$events" ]; then
@@ -46,6 +46,11 @@ measure() { # name, command...: prints "name seconds peak_kb"
 results=()
 results+=("$(measure "inflate-floor-1-thread" "$bin/examples/inflate_floor" "$dir" 1)")
 results+=("$(measure "inflate-floor-$cores-threads" "$bin/examples/inflate_floor" "$dir" "$threads")")
+# trailgate's own floor, stage by stage (examples/design_floor.rs): each file inflated whole, then
+# cut into validated raw records, then each record's head read, then every record parsed.
+for stage in split head parse; do
+  results+=("$(measure "design-floor-$stage" "$bin/examples/design_floor" "$dir" "$threads" "$stage")")
+done
 # The default set (no selection): every built-in rule but the informational ones, correlations.
 results+=("$(measure "trailgate-default-1-thread" "$bin/trailgate" scan --fail-on never -j 1 -o jsonl=/dev/null "$dir")")
 results+=("$(measure "trailgate-default" "$bin/trailgate" scan --fail-on never -j "$threads" -o jsonl=/dev/null "$dir")")
