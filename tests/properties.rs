@@ -108,7 +108,7 @@ fn run_within(
 ) -> ScanResult {
     let options = ScanOptions {
         reference,
-        threads: 1,
+        threads: base.threads.max(1),
         scope: scope.clone(),
         ..base.clone()
     };
@@ -152,6 +152,7 @@ proptest! {
         limit in 250u64..900,
         lines in any::<bool>(),
         streamed in any::<bool>(),
+        batch in 1usize..3000,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let text = if lines {
@@ -162,7 +163,10 @@ proptest! {
         std::fs::write(dir.path().join("t.json"), text).unwrap();
         let limits = ScanOptions {
             limits: trailgate::source::ReadLimits { max_record_bytes: limit, ..Default::default() },
+            // Streamed files are also evaluated in batches on two threads.
             stream_above: streamed.then_some(0),
+            batch_bytes: Some(batch),
+            threads: if streamed { 2 } else { 1 },
             ..ScanOptions::default()
         };
         let scope = Scope::default();

@@ -108,6 +108,29 @@ fn fast_path_equals_reference_path() {
         &outcome(&reference),
         "streamed within files",
     );
+    // And evaluated in small batches on the pool's threads, as the rest of a file above 16 MiB
+    // is: the same again, and the same errors as streamed on one thread.
+    let batched = |threads: usize| {
+        let options = ScanOptions {
+            threads,
+            stream_above: Some(0),
+            batch_bytes: Some(3_000),
+            ..ScanOptions::default()
+        };
+        scan(&rules, discover(&inputs), &options)
+    };
+    let mut batched_two = batched(2);
+    assert_same(
+        &format!("{:#?}", batched_two.errors),
+        &format!("{:#?}", batched(1).errors),
+        "batched errors",
+    );
+    batched_two.errors = reference.errors.clone();
+    assert_same(
+        &outcome(&batched_two),
+        &outcome(&reference),
+        "batched within files",
+    );
 }
 
 /// A record limit below the size of many records refuses the same records, in the same places,
@@ -127,6 +150,8 @@ fn the_record_limit_refuses_the_same_records_on_every_path() {
             threads: 2,
             reference,
             stream_above,
+            // Streamed files are evaluated in batches of a few records.
+            batch_bytes: Some(5_000),
             limits: ReadLimits {
                 max_record_bytes: 1_400,
                 ..ReadLimits::default()

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicUsize;
 
 use serde_json::Value;
 
+use super::batch::{Batches, Budget};
 use super::coverage::Coverage;
 use super::render::{keep_event, render};
 use super::rule_set::{EventResult, RuleSet};
@@ -125,82 +126,138 @@ fn annotate(
 /// all its findings (`scan_file`'s `emit`).
 const PART_FINDINGS: usize = 2048;
 
-/// Scans one file. Findings go to `emit` in parts at record boundaries once `PART_FINDINGS` have
-/// piled up; the rest come back in the outcome.
-pub(super) fn scan_file<'a>(
-    rules: &RuleSet,
-    file: &TrailFile,
-    options: &'a ScanOptions,
-    held: &AtomicUsize,
-    emit: &mut dyn FnMut(Vec<Finding>),
-) -> FileOutcome<'a> {
-    if options.reference {
-        return scan_file_reference(rules, file, options, held);
-    }
-    let mut outcome = FileOutcome::default();
-    let mut candidates = Vec::new();
-    let mut result = EventResult::default();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut events = 0usize;
-    let mut record_errors = Vec::new();
-    let keep = options.keep_events.then_some(held);
-    let mut tap = tapped(options);
-    let enricher = options.enricher.as_deref();
-    let mut watch: Option<Box<dyn WatchFile + Send + 'a>> =
-        options.watch.as_deref().map(|w| w.file());
-    // The index's shortcut only holds when every event is in scope: a scope needs each event's
-    // time, account and region, so then every record is parsed. A watch sees every event.
-    let shortcut = options.scope.is_everything() && watch.is_none();
-    let mut evaluate = |event: &Value,
-                        origin: &Origin,
-                        candidates: &mut Vec<usize>,
-                        result: &mut EventResult,
-                        tap: &mut Tapped<'_>,
-                        findings: &mut Vec<Finding>,
-                        indexed: bool| {
-        if !result.coverage.admit(&options.scope, event) {
-            return;
-        }
-        if let Some(watch) = &mut watch {
-            watch.event(event);
-        }
-        if !indexed {
-            let source = event.get("eventSource").and_then(Value::as_str);
-            let name = event.get("eventName").and_then(Value::as_str);
-            rules.candidates(source, name, candidates);
-        }
-        let annotated = annotate(rules, enricher, event, candidates);
-        rules.evaluate_annotated(event, annotated.as_ref(), origin, candidates, result);
-        render_matches(
-            rules,
-            &mut result.matches,
-            (event, annotated.as_ref()),
-            origin,
-            keep,
-            tap,
-            enricher,
-            findings,
-        );
-    };
-    let (walk, on_disk) = walk_file(
-        file,
-        &options.limits,
-        options.stream_above(),
-        &mut |record| match record {
+/// Records of a large file are evaluated in batches of about this many bytes of JSON text
+/// (`ScanOptions::batch_bytes` in tests): large enough that handing one to another thread costs
+/// little beside its evaluation, small enough that the batches in flight stay a few MiB.
+pub const BATCH_BYTES: usize = 1 << 20;
+
+/// Batches in flight per worker thread, across the scan (`batch::Budget`): enough that an idle
+/// thread always finds one while the reader cuts the next.
+pub(super) const BATCHES_PER_THREAD: usize = 4;
+
+/// A record as a batch holds it: the text of a raw record is in the batch's buffer.
+enum Held {
+    Raw(std::ops::Range<usize>, Origin),
+    Parsed(crate::source::Event),
+    Refused(InputError),
+}
+
+/// Records of one file taken from the reader to be evaluated on another thread.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    records: Vec<Held>,
+    /// The records' sizes (`record_size`), against `BATCH_BYTES`.
+    size: usize,
+}
+
+impl Batch {
+    /// Takes the record, copying a raw record's text.
+    fn push(&mut self, record: Record<'_>, size: usize) {
+        self.size += size;
+        match record {
             Record::Raw { text, origin } => {
+                let start = self.text.len();
+                self.text.push_str(text.get());
+                self.records.push(Held::Raw(start..self.text.len(), origin));
+            }
+            Record::Parsed(event) => self.records.push(Held::Parsed(event)),
+            Record::Refused(error) => self.records.push(Held::Refused(error)),
+        }
+    }
+
+    fn records(&self) -> impl Iterator<Item = Item<'_>> {
+        self.records.iter().map(|held| match held {
+            Held::Raw(range, origin) => Item::Raw(&self.text[range.clone()], origin.clone()),
+            Held::Parsed(event) => Item::Parsed(&event.value, &event.origin),
+            Held::Refused(error) => Item::Refused(error.clone()),
+        })
+    }
+}
+
+/// A record as `FileScan::record` takes it, borrowed from the reader or from a batch.
+enum Item<'r> {
+    Raw(&'r str, Origin),
+    Parsed(&'r Value, &'r Origin),
+    Refused(InputError),
+}
+
+impl<'r> Item<'r> {
+    fn of(record: &'r Record<'r>) -> Item<'r> {
+        match record {
+            Record::Raw { text, origin } => Item::Raw(text.get(), origin.clone()),
+            Record::Parsed(event) => Item::Parsed(&event.value, &event.origin),
+            Record::Refused(error) => Item::Refused(error.clone()),
+        }
+    }
+}
+
+/// Size of a record as counted against `BATCH_BYTES`. An event from the general reader (JSON
+/// Lines) is counted at a typical record's size: its text is gone.
+fn record_size(record: &Record<'_>) -> usize {
+    match record {
+        Record::Raw { text, .. } => text.get().len(),
+        Record::Parsed(_) => 1024,
+        Record::Refused(_) => 0,
+    }
+}
+
+/// What a run of records (a whole file, or one batch) produced.
+#[derive(Default)]
+struct Part {
+    findings: Vec<Finding>,
+    events: usize,
+    result: EventResult,
+    errors: Vec<InputError>,
+}
+
+/// What stays the same for every record of a file.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    rules: &'a RuleSet,
+    options: &'a ScanOptions,
+    keep: Option<&'a AtomicUsize>,
+    /// The index's shortcut (candidates from the record's head, no tree for the others).
+    shortcut: bool,
+}
+
+/// Evaluates records one by one, in order: the sequential path, and each batch.
+struct FileScan<'a> {
+    context: Context<'a>,
+    part: Part,
+    candidates: Vec<usize>,
+    tap: Tapped<'a>,
+    watch: Option<Box<dyn WatchFile + Send + 'a>>,
+}
+
+impl<'a> FileScan<'a> {
+    fn new(context: Context<'a>) -> FileScan<'a> {
+        FileScan {
+            context,
+            part: Part::default(),
+            candidates: Vec::new(),
+            tap: tapped(context.options),
+            watch: context.options.watch.as_deref().map(|w| w.file()),
+        }
+    }
+
+    fn record(&mut self, record: Item<'_>) {
+        let Context { rules, .. } = self.context;
+        match record {
+            Item::Raw(text, origin) => {
                 // Most records meet no rule: decide that from the two fields the index uses, read
                 // from the raw text, and never build their JSON tree.
-                let indexed = if shortcut {
-                    records::head(text.get())
+                let indexed = if self.context.shortcut {
+                    records::head(text)
                 } else {
                     None
                 };
-                if let Some(head) = indexed {
-                    events += 1;
-                    rules.candidates(head.source, head.name, &mut candidates);
-                    if candidates.is_empty() {
+                if let Some(head) = &indexed {
+                    self.part.events += 1;
+                    rules.candidates(head.source, head.name, &mut self.candidates);
+                    if self.candidates.is_empty() {
                         // Still part of what was scanned: its time, account and region.
-                        result.coverage.note(
+                        self.part.result.coverage.note(
                             head.time.and_then(parse_rfc3339),
                             head.account,
                             head.region,
@@ -208,33 +265,22 @@ pub(super) fn scan_file<'a>(
                         return;
                     }
                 }
-                let parsed = serde_json::from_str::<Value>(text.get())
+                let parsed = serde_json::from_str::<Value>(text)
                     .map_err(|err| format!("invalid JSON: {}", crate::source::json_reason(&err)))
                     .and_then(check_record);
                 match parsed {
                     Ok(event) => {
                         if indexed.is_none() {
-                            events += 1;
+                            self.part.events += 1;
                         }
-                        evaluate(
-                            &event,
-                            &origin,
-                            &mut candidates,
-                            &mut result,
-                            &mut tap,
-                            &mut findings,
-                            indexed.is_some(),
-                        );
-                        if findings.len() >= PART_FINDINGS {
-                            emit(std::mem::take(&mut findings));
-                        }
+                        self.evaluate(&event, &origin, indexed.is_some());
                     }
                     Err(message) => {
                         // Counted as an event from its head; it is a record in error instead.
                         if indexed.is_some() {
-                            events -= 1;
+                            self.part.events -= 1;
                         }
-                        record_errors.push(InputError {
+                        self.part.errors.push(InputError {
                             file: origin.file.clone(),
                             record: Some(origin.record),
                             line: origin.line,
@@ -243,30 +289,147 @@ pub(super) fn scan_file<'a>(
                     }
                 }
             }
-            Record::Refused(error) => record_errors.push(error),
-            Record::Parsed(event) => {
-                events += 1;
-                evaluate(
-                    &event.value,
-                    &event.origin,
-                    &mut candidates,
-                    &mut result,
-                    &mut tap,
-                    &mut findings,
-                    false,
-                );
-                if findings.len() >= PART_FINDINGS {
-                    emit(std::mem::take(&mut findings));
-                }
+            Item::Refused(error) => self.part.errors.push(error),
+            Item::Parsed(event, origin) => {
+                self.part.events += 1;
+                self.evaluate(event, origin, false);
             }
-        },
-    );
-    outcome.watched = watch;
-    outcome.bytes = on_disk;
-    outcome.events = events - result.coverage.left_out();
-    outcome.coverage = std::mem::take(&mut result.coverage);
+        }
+    }
+
+    fn evaluate(&mut self, event: &Value, origin: &Origin, indexed: bool) {
+        let Context {
+            rules,
+            options,
+            keep,
+            ..
+        } = self.context;
+        let part = &mut self.part;
+        if !part.result.coverage.admit(&options.scope, event) {
+            return;
+        }
+        if let Some(watch) = &mut self.watch {
+            watch.event(event);
+        }
+        if !indexed {
+            let source = event.get("eventSource").and_then(Value::as_str);
+            let name = event.get("eventName").and_then(Value::as_str);
+            rules.candidates(source, name, &mut self.candidates);
+        }
+        let enricher = options.enricher.as_deref();
+        let annotated = annotate(rules, enricher, event, &self.candidates);
+        rules.evaluate_annotated(
+            event,
+            annotated.as_ref(),
+            origin,
+            &self.candidates,
+            &mut part.result,
+        );
+        render_matches(
+            rules,
+            &mut part.result.matches,
+            (event, annotated.as_ref()),
+            origin,
+            keep,
+            &mut self.tap,
+            enricher,
+            &mut part.findings,
+        );
+    }
+
+    /// Ends a batch: what the tap gathered is folded into its state (taps merge in any order).
+    fn into_part(self) -> Part {
+        if let Some((_, file)) = self.tap {
+            file.finish();
+        }
+        self.part
+    }
+}
+
+/// Scans one file. Findings go to `emit` in parts at record boundaries once `PART_FINDINGS` have
+/// piled up; the rest come back in the outcome. A file whose records pass the streaming size
+/// (`ScanOptions::stream_above`) has the rest evaluated in batches on the pool's idle threads
+/// (`batch`), when the scan has more than one thread and no watch (which must see a file's events
+/// in one state); results are applied in record order, so the outcome is the same.
+pub(super) fn scan_file<'a>(
+    rules: &'a RuleSet,
+    file: &TrailFile,
+    options: &'a ScanOptions,
+    held: &'a AtomicUsize,
+    budget: &'a Budget,
+    emit: &mut dyn FnMut(Vec<Finding>),
+) -> FileOutcome<'a> {
+    if options.reference {
+        return scan_file_reference(rules, file, options, held);
+    }
+    let context = Context {
+        rules,
+        options,
+        keep: options.keep_events.then_some(held),
+        // The index's shortcut only holds when every event is in scope: a scope needs each
+        // event's time, account and region, so then every record is parsed. A watch sees every
+        // event.
+        shortcut: options.scope.is_everything() && options.watch.is_none(),
+    };
+    let mut scan = FileScan::new(context);
+    let parallel = options.watch.is_none()
+        && rayon::current_thread_index().is_some()
+        && rayon::current_num_threads() > 1;
+    let stream_above = options.stream_above();
+    let batch_bytes = options.batch_bytes.unwrap_or(BATCH_BYTES).max(1);
+    let mut seen = 0usize;
+    let (walk, on_disk) = if parallel {
+        rayon::in_place_scope(|pool| {
+            let mut batches = Batches::new(budget);
+            let mut batch = Batch::default();
+            let walked = walk_file(file, &options.limits, stream_above, &mut |record| {
+                let size = record_size(&record);
+                if seen < stream_above {
+                    seen += size;
+                    scan.record(Item::of(&record));
+                    hand_on(&mut scan.part, emit);
+                } else if size >= batch_bytes {
+                    // A record as large as a batch is evaluated here, not copied.
+                    let earlier = std::mem::take(&mut batch);
+                    submit(&mut batches, pool, earlier, context, &mut |p| {
+                        apply(p, &mut scan.part, emit)
+                    });
+                    let mut alone = FileScan::new(context);
+                    alone.record(Item::of(&record));
+                    batches.ready(alone.into_part(), &mut |p| apply(p, &mut scan.part, emit));
+                } else {
+                    batch.push(record, size);
+                    if batch.size >= batch_bytes {
+                        let full = std::mem::take(&mut batch);
+                        submit(&mut batches, pool, full, context, &mut |p| {
+                            apply(p, &mut scan.part, emit)
+                        });
+                    }
+                }
+            });
+            submit(&mut batches, pool, batch, context, &mut |p| {
+                apply(p, &mut scan.part, emit)
+            });
+            batches.finish(&mut |p| apply(p, &mut scan.part, emit));
+            walked
+        })
+    } else {
+        walk_file(file, &options.limits, stream_above, &mut |record| {
+            scan.record(Item::of(&record));
+            hand_on(&mut scan.part, emit);
+        })
+    };
+    let watched = scan.watch.take();
+    let part = scan.into_part();
+    let mut outcome = FileOutcome {
+        watched,
+        bytes: on_disk,
+        events: part.events - part.result.coverage.left_out(),
+        coverage: part.result.coverage,
+        ..FileOutcome::default()
+    };
     let mut errors = walk.errors;
-    errors.append(&mut record_errors);
+    errors.extend(part.errors);
     // A file is "read" when its JSON could be split into records, even if some were bad.
     outcome.read = walk.skipped.is_none() && errors.iter().all(InputError::is_record_error);
     if let Some(reason @ SkipReason::Digest) = walk.skipped {
@@ -276,13 +439,52 @@ pub(super) fn scan_file<'a>(
         });
         return outcome;
     }
-    if let Some((_, file)) = tap {
-        file.finish();
-    }
-    outcome.findings = findings;
-    outcome.suppressed = result.suppressed;
+    outcome.findings = part.findings;
+    outcome.suppressed = part.result.suppressed;
     outcome.errors = errors;
     outcome
+}
+
+/// Hands on the findings gathered so far once there are `PART_FINDINGS` of them.
+fn hand_on(part: &mut Part, emit: &mut dyn FnMut(Vec<Finding>)) {
+    if part.findings.len() >= PART_FINDINGS {
+        emit(std::mem::take(&mut part.findings));
+    }
+}
+
+/// Adds what a batch produced to the file's part, in record order.
+fn apply(done: Part, part: &mut Part, emit: &mut dyn FnMut(Vec<Finding>)) {
+    part.findings.extend(done.findings);
+    part.events += done.events;
+    part.errors.extend(done.errors);
+    part.result.suppressed.extend(done.result.suppressed);
+    part.result.coverage.merge(done.result.coverage);
+    hand_on(part, emit);
+}
+
+/// Hands a batch to the pool (or runs it here when the scan's budget is spent). An empty batch
+/// is not submitted.
+fn submit<'s>(
+    batches: &mut Batches<'s, Part>,
+    pool: &rayon::Scope<'s>,
+    batch: Batch,
+    context: Context<'s>,
+    apply: &mut dyn FnMut(Part),
+) {
+    if batch.records.is_empty() {
+        return;
+    }
+    batches.submit(
+        pool,
+        move || {
+            let mut scan = FileScan::new(context);
+            for record in batch.records() {
+                scan.record(record);
+            }
+            scan.into_part()
+        },
+        apply,
+    );
 }
 
 /// The straightforward path: parse every record, try every rule on every event. Slow; kept to

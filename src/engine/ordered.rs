@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::{mpsc, Barrier, Condvar, Mutex};
 
 /// What `in_order` runs on each item: it may send parts of its result, then returns the rest.
 pub(super) type Work<'a, T, P, R> = dyn Fn(&T, &mut dyn FnMut(P)) -> R + Sync + 'a;
@@ -53,31 +53,39 @@ pub(super) fn in_order<T: Sync, P: Send, R: Send>(
         true
     };
     let (sender, receiver) = mpsc::channel::<(usize, Piece<P, R>)>();
+    // Every worker holds its loop until all have started: a worker waiting for the batches of its
+    // file (`batch`) may run queued pool jobs, and must never find another worker's loop among
+    // them (nested in its file, that loop could wait for the file to be done).
+    let started = Barrier::new(workers);
     pool.in_place_scope(|scope| {
         for _ in 0..workers {
             let sender = sender.clone();
-            let (next, wait_until, cancel) = (&next, &wait_until, &cancel);
-            scope.spawn(move |_| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= items.len() || !wait_until(&|oldest| i < oldest + window) {
-                    break;
-                }
-                let mut sent = 0usize;
-                let mut send = |p: P| {
-                    sent += 1;
-                    if sent <= PARTS_AHEAD || wait_until(&|oldest| oldest == i) {
-                        let _ = sender.send((i, Piece::Part(p)));
+            let (next, wait_until, cancel, started) = (&next, &wait_until, &cancel, &started);
+            scope.spawn(move |_| {
+                started.wait();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items.len() || !wait_until(&|oldest| i < oldest + window) {
+                        break;
                     }
-                };
-                let result = match catch_unwind(AssertUnwindSafe(|| work(&items[i], &mut send))) {
-                    Ok(result) => result,
-                    Err(panic) => {
-                        cancel();
-                        std::panic::resume_unwind(panic);
+                    let mut sent = 0usize;
+                    let mut send = |p: P| {
+                        sent += 1;
+                        if sent <= PARTS_AHEAD || wait_until(&|oldest| oldest == i) {
+                            let _ = sender.send((i, Piece::Part(p)));
+                        }
+                    };
+                    let result = match catch_unwind(AssertUnwindSafe(|| work(&items[i], &mut send)))
+                    {
+                        Ok(result) => result,
+                        Err(panic) => {
+                            cancel();
+                            std::panic::resume_unwind(panic);
+                        }
+                    };
+                    if sender.send((i, Piece::Done(result))).is_err() {
+                        break;
                     }
-                };
-                if sender.send((i, Piece::Done(result))).is_err() {
-                    break;
                 }
             });
         }

@@ -8,8 +8,9 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::batch::Budget;
 use super::coverage::Coverage;
-use super::file::{scan_file, FileOutcome};
+use super::file::{scan_file, FileOutcome, BATCHES_PER_THREAD};
 use super::ordered::{in_order, Piece};
 use super::render::cap_kept_events;
 use super::rule_set::RuleSet;
@@ -38,6 +39,9 @@ pub struct ScanOptions {
     /// Decoded files above this many bytes are streamed record by record; `None`: the default,
     /// `source::STREAM_ABOVE`. Tests set it low to stream small files.
     pub stream_above: Option<usize>,
+    /// Records of a file past `stream_above` are evaluated in batches of about this many bytes
+    /// on the pool's idle threads; `None`: `engine::BATCH_BYTES`. Tests set it low.
+    pub batch_bytes: Option<usize>,
     /// A later stage shown the events of the matches it wants (correlations, first-seen); its
     /// helper rules give no findings of their own.
     pub tap: Option<Arc<dyn Tap>>,
@@ -116,6 +120,13 @@ pub fn scan_streaming<T: Send>(
     files.sort_by(|a, b| a.name.cmp(&b.name));
     // Bytes of events kept so far (ScanOptions::keep_events), across workers.
     let held = AtomicUsize::new(0);
+    // Batches of large files in flight across the scan (`batch`), bounded per thread.
+    let threads = if options.threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        options.threads
+    };
+    let budget = Budget::new(threads, BATCHES_PER_THREAD);
 
     let mut result = ScanResult {
         errors,
@@ -170,7 +181,7 @@ pub fn scan_streaming<T: Send>(
     let scan_one = |file: &TrailFile, send: &mut dyn FnMut(T)| -> (FileOutcome<'_>, Option<T>) {
         let mut tally = BTreeMap::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            scan_file(rules, file, options, &held, &mut |findings| {
+            scan_file(rules, file, options, &held, &budget, &mut |findings| {
                 send(part(findings, &mut tally))
             })
         }))
