@@ -166,6 +166,13 @@ impl Batch {
         }
     }
 
+    /// Empties the batch, keeping its buffers.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.records.clear();
+        self.size = 0;
+    }
+
     fn records(&self) -> impl Iterator<Item = Item<'_>> {
         self.records.iter().map(|held| match held {
             Held::Raw(range, origin) => Item::Raw(&self.text[range.clone()], origin.clone()),
@@ -382,6 +389,9 @@ pub(super) fn scan_file<'a>(
         rayon::in_place_scope(|pool| {
             let mut batches = Batches::new(budget);
             let mut batch = Batch::default();
+            // Batches back from the workers, emptied, to be filled again: fresh ones would be
+            // fresh pages from the kernel each time.
+            let mut spare: Vec<Batch> = Vec::new();
             let walked = walk_file(file, &options.limits, stream_above, &mut |record| {
                 let size = record_size(&record);
                 if seen < stream_above {
@@ -391,26 +401,29 @@ pub(super) fn scan_file<'a>(
                 } else if size >= batch_bytes {
                     // A record as large as a batch is evaluated here, not copied.
                     let earlier = std::mem::take(&mut batch);
-                    submit(&mut batches, pool, earlier, context, &mut |p| {
-                        apply(p, &mut scan.part, emit)
+                    submit(&mut batches, pool, earlier, context, &mut |r| {
+                        take_back(r, &mut scan.part, &mut spare, emit)
                     });
                     let mut alone = FileScan::new(context);
                     alone.record(Item::of(&record));
-                    batches.ready(alone.into_part(), &mut |p| apply(p, &mut scan.part, emit));
+                    batches.ready((alone.into_part(), None), &mut |r| {
+                        take_back(r, &mut scan.part, &mut spare, emit)
+                    });
                 } else {
                     batch.push(record, size);
                     if batch.size >= batch_bytes {
-                        let full = std::mem::take(&mut batch);
-                        submit(&mut batches, pool, full, context, &mut |p| {
-                            apply(p, &mut scan.part, emit)
+                        let next = spare.pop().unwrap_or_default();
+                        let full = std::mem::replace(&mut batch, next);
+                        submit(&mut batches, pool, full, context, &mut |r| {
+                            take_back(r, &mut scan.part, &mut spare, emit)
                         });
                     }
                 }
             });
-            submit(&mut batches, pool, batch, context, &mut |p| {
-                apply(p, &mut scan.part, emit)
+            submit(&mut batches, pool, batch, context, &mut |r| {
+                take_back(r, &mut scan.part, &mut spare, emit)
             });
-            batches.finish(&mut |p| apply(p, &mut scan.part, emit));
+            batches.finish(&mut |r| take_back(r, &mut scan.part, &mut spare, emit));
             walked
         })
     } else {
@@ -462,14 +475,25 @@ fn apply(done: Part, part: &mut Part, emit: &mut dyn FnMut(Vec<Finding>)) {
     hand_on(part, emit);
 }
 
+/// Applies a batch's part and keeps its emptied buffers for another batch.
+fn take_back(
+    (done, used): (Part, Option<Batch>),
+    part: &mut Part,
+    spare: &mut Vec<Batch>,
+    emit: &mut dyn FnMut(Vec<Finding>),
+) {
+    spare.extend(used);
+    apply(done, part, emit);
+}
+
 /// Hands a batch to the pool (or runs it here when the scan's budget is spent). An empty batch
 /// is not submitted.
 fn submit<'s>(
-    batches: &mut Batches<'s, Part>,
+    batches: &mut Batches<'s, (Part, Option<Batch>)>,
     pool: &rayon::Scope<'s>,
-    batch: Batch,
+    mut batch: Batch,
     context: Context<'s>,
-    apply: &mut dyn FnMut(Part),
+    apply: &mut dyn FnMut((Part, Option<Batch>)),
 ) {
     if batch.records.is_empty() {
         return;
@@ -481,7 +505,8 @@ fn submit<'s>(
             for record in batch.records() {
                 scan.record(record);
             }
-            scan.into_part()
+            batch.clear();
+            (scan.into_part(), Some(batch))
         },
         apply,
     );

@@ -224,6 +224,19 @@ fn stream_lines(
     (Walk { errors, skipped }, read_failed)
 }
 
+/// The record at the start of `bytes` when it lies whole in them, is valid JSON and is within
+/// the record limit: serde_json finds its end while validating it, one pass instead of a cut and
+/// then a parse. `None` leaves the record to `Stream::cut_record`, which reads on, refuses or
+/// reports it exactly as before (so errors are worded the same either way).
+fn whole_record(bytes: &[u8], done: bool, record_limit: u64) -> Option<&RawValue> {
+    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<&RawValue>();
+    let raw = values.next()?.ok()?;
+    let end = values.byte_offset();
+    // A number or literal that ends the buffer may go on in the next chunk.
+    let open = end >= bytes.len() && !done;
+    (!open && raw.get().len() as u64 <= record_limit).then_some(raw)
+}
+
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
@@ -328,6 +341,48 @@ impl Stream<'_, '_, '_, '_> {
                 record: *count,
                 line: None,
             };
+            // Most records lie whole in the buffer: cut and validate them in one pass.
+            if let Some(raw) = whole_record(&self.buffer[start..], self.done, self.record_limit) {
+                let end = start + raw.get().len();
+                *count += 1;
+                each(Record::Raw { text: raw, origin });
+                self.position = end;
+            } else {
+                self.cut_record(start, origin, count, each)?;
+            }
+            match self.next_significant()? {
+                Some(b',') => self.position += 1,
+                Some(b']') => {
+                    self.position += 1;
+                    return self.document_end(*count);
+                }
+                Some(other) => {
+                    return Err(Stop::Invalid(format!(
+                        "after record {}: expected `,` or `]`, found `{}`",
+                        *count - 1,
+                        char::from(other).escape_default()
+                    )))
+                }
+                None => {
+                    return Err(Stop::Invalid(
+                        "after the last record: the JSON ends early (is the file truncated?)"
+                            .into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Cuts the record starting at `start` by its structure (reading more as needed, dropping it
+    /// unbuffered if it is over the record limit), then validates it.
+    fn cut_record(
+        &mut self,
+        start: usize,
+        origin: Origin,
+        count: &mut usize,
+        each: &mut dyn FnMut(Record<'_>),
+    ) -> Result<(), Stop> {
+        {
             let (end, kept) = match self.value_end(*count)? {
                 Cut::Whole(end) => (end, true),
                 Cut::TooLarge(end) => (end, false),
@@ -357,27 +412,8 @@ impl Stream<'_, '_, '_, '_> {
                 each(Record::Raw { text: raw, origin });
             }
             self.position = end;
-            match self.next_significant()? {
-                Some(b',') => self.position += 1,
-                Some(b']') => {
-                    self.position += 1;
-                    return self.document_end(*count);
-                }
-                Some(other) => {
-                    return Err(Stop::Invalid(format!(
-                        "after record {}: expected `,` or `]`, found `{}`",
-                        *count - 1,
-                        char::from(other).escape_default()
-                    )))
-                }
-                None => {
-                    return Err(Stop::Invalid(
-                        "after the last record: the JSON ends early (is the file truncated?)"
-                            .into(),
-                    ))
-                }
-            }
         }
+        Ok(())
     }
 
     /// After the `Records` array: `}`, or more members and then `}`, then nothing but whitespace
@@ -566,6 +602,26 @@ enum Cut {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_record_takes_only_records_it_can_vouch_for() {
+        let cut = |bytes: &str, done: bool, limit: u64| {
+            whole_record(bytes.as_bytes(), done, limit).map(|raw| raw.get().to_string())
+        };
+        assert_eq!(
+            cut(r#"{"a":[1,"]"]},{"b":2}"#, false, 100).as_deref(),
+            Some(r#"{"a":[1,"]"]}"#)
+        );
+        assert_eq!(cut("42,7", false, 100).as_deref(), Some("42"));
+        // The buffer ends inside a record, or where a number might go on: read on first.
+        assert_eq!(cut(r#"{"a":"b"#, false, 100), None);
+        assert_eq!(cut("42", false, 100), None);
+        assert_eq!(cut("42", true, 100).as_deref(), Some("42"));
+        // Over the limit or invalid: left to the structural cut, which refuses or reports it.
+        assert_eq!(cut(r#"{"a":"bbbbbbbbbb"},"#, false, 10), None);
+        assert_eq!(cut(r#"{"a":tru},"#, false, 100), None);
+        assert!(whole_record(b"{\"a\":\"\xff\"},", false, 100).is_none());
+    }
 
     fn records(text: &[u8], stream_above: usize) -> (Vec<String>, Vec<String>) {
         records_within(text, stream_above, &ReadLimits::default())
