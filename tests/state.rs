@@ -253,6 +253,36 @@ fn without_a_store_first_seen_rules_learn_from_the_run_itself() {
     );
 }
 
+/// Without a JSON Lines report, the stage keeps only where each candidate's event is and renders
+/// the findings of new combinations at the end from their events read again; with one, it
+/// renders every candidate while scanning (the observations carry them). Same findings.
+#[test]
+fn findings_rendered_from_events_read_again_equal_findings_rendered_while_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    twenty_days(dir.path());
+    let read_again = scan(&[arg(dir.path())]);
+    let lines = dir.path().join("run.jsonl");
+    let output = binary()
+        .args(["scan", "--rules", RULES, "--fail-on", "low", "--quiet"])
+        .args(["-o", "json=-", "-o", &format!("jsonl={}", arg(&lines))])
+        .arg(arg(dir.path()))
+        .output()
+        .unwrap();
+    let rendered = Scan {
+        code: output.status.code().unwrap(),
+        report: serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    };
+    assert_eq!(read_again.code, 1, "{}", read_again.stderr);
+    assert_eq!(rendered.code, 1, "{}", rendered.stderr);
+    assert_eq!(addresses(&read_again.report), ["203.0.113.9"]);
+    assert_eq!(read_again.report["findings"], rendered.report["findings"]);
+    assert_eq!(read_again.report["errors"], rendered.report["errors"]);
+    // The observations went out with the run that wrote JSON Lines.
+    let jsonl = std::fs::read_to_string(&lines).unwrap();
+    assert!(jsonl.contains(r#""type":"observation""#), "{jsonl}");
+}
+
 #[test]
 fn the_order_of_files_and_records_does_not_change_the_findings() {
     let dir = tempfile::tempdir().unwrap();

@@ -20,11 +20,11 @@ use crate::engine::{scan as scan_all, scan_streaming, RuleSet, ScanOptions, Tap,
 use crate::exit::ExitStatus;
 use crate::finding::Finding;
 use crate::finding::{Location, ScanResult};
-use crate::first_seen::stage::{self as first_seen, FirstSeenTap};
+use crate::first_seen::stage::{self as first_seen, FirstSeenTap, LaterFinding};
 use crate::first_seen::{History, NoHistory, Observer};
 use crate::report::principals::Principals;
 use crate::report::{self, Context, Format, StreamingReport};
-use crate::source::{discover, s3, Discovery, Input};
+use crate::source::{discover, s3, Discovery, Input, InputError, Origin, TrailFile};
 use crate::state::plan::{group, plan_file, FilePlan, Group};
 use crate::state::{rule_fingerprint, Batch, Coverage, FileIdentity, StateError, Store};
 use crate::summary::{Limits, PrincipalWatch};
@@ -433,6 +433,14 @@ fn scan_collected(
             remote.forget();
         }
     }
+    // First-seen candidates are kept as places and their findings rendered at the end from the
+    // events read again, when every file can be read again (local files, not standard input or
+    // S3) and no report carries the observations (which hold rendered findings).
+    let observations_out = batch.is_none() && jsonl;
+    let later = first_seen::any(rules)
+        && !observations_out
+        && files.iter().all(|f| f.path.is_some() && f.remote.is_none());
+    let every_file: Vec<TrailFile> = if later { files.clone() } else { Vec::new() };
     let mut files: Vec<Option<_>> = files.into_iter().map(Some).collect();
     let mut rest = Some(Discovery {
         files: Vec::new(),
@@ -460,7 +468,7 @@ fn scan_collected(
             &part_rules
         };
         let first_seen_tap =
-            FirstSeenTap::new(set, group.rules.clone(), options.keep_events).map(Arc::new);
+            FirstSeenTap::new(set, group.rules.clone(), options.keep_events, later).map(Arc::new);
         let mut taps: Vec<Arc<dyn Tap>> = Vec::new();
         // Correlations run over the files read for every rule (they keep no state between runs).
         if let Some(tap) = correlations.filter(|_| whole) {
@@ -519,7 +527,7 @@ fn scan_collected(
     if first_seen::any(rules) {
         // Judged without a store, the run's observations travel in its JSON Lines report, so
         // that `report --from` can judge shards together (with a store they are final).
-        if batch.is_none() && jsonl {
+        if observations_out {
             result.observations = first_seen::observations(rules, &observer, &scanned);
         }
         let mut none = NoHistory;
@@ -527,7 +535,20 @@ fn scan_collected(
             Some(batch) => batch,
             None => &mut none,
         };
-        let mut found = first_seen::finish(rules, observer, &scanned, history, &mut result)?;
+        let mut unread = Vec::new();
+        let mut render_later = |places: Vec<LaterFinding>| {
+            render_again(rules, &every_file, places, options, &mut unread)
+        };
+        let mut found = first_seen::finish(
+            rules,
+            observer,
+            &scanned,
+            history,
+            &mut result,
+            &mut render_later,
+        )?;
+        result.stats.records_failed += unread.len();
+        result.errors.append(&mut unread);
         // Rendered in the stage, where the enricher is not at hand: one look-up per finding.
         if let Some(enricher) = &options.enricher {
             enricher.enrich_findings(&mut found);
@@ -544,6 +565,49 @@ fn scan_collected(
     stats.duration = started.elapsed();
     result.sort();
     Ok((result, marks))
+}
+
+/// The findings of new first-seen combinations kept as places, rendered from their events read
+/// again; an event that cannot be read again, or is no longer the one observed (the file changed
+/// while the scan ran), is an error in its place.
+fn render_again(
+    rules: &RuleSet,
+    files: &[TrailFile],
+    places: Vec<LaterFinding>,
+    options: &ScanOptions,
+    unread: &mut Vec<InputError>,
+) -> Vec<Finding> {
+    let wanted: Vec<(usize, Origin)> = places.iter().map(|p| (p.rule, p.origin.clone())).collect();
+    let events = crate::engine::events_again(rules, files, &wanted, options);
+    let mut findings = Vec::with_capacity(places.len());
+    for (place, event) in places.iter().zip(events) {
+        let rule = &rules.rules()[place.rule];
+        let event = event.and_then(|event| {
+            if crate::first_seen::event_time(&event) == Some(place.time) {
+                Ok(event)
+            } else {
+                Err("the record changed while the scan ran".to_string())
+            }
+        });
+        match event {
+            Ok(event) => findings.push(first_seen::rendered(
+                rule,
+                &event,
+                &place.origin,
+                options.keep_events,
+            )),
+            Err(reason) => unread.push(InputError {
+                file: place.origin.file.clone(),
+                record: Some(place.origin.record),
+                line: place.origin.line,
+                message: format!(
+                    "{reason}: the first-seen finding of {} at this event could not be made; scan again",
+                    rule.id
+                ),
+            }),
+        }
+    }
+    findings
 }
 
 /// The rules at `which` (indexes into `rules`) as a rule set of their own, for files read only

@@ -8,6 +8,7 @@
 //! - `tap.rs`: the hook through which later stages (correlations, first-seen) see matches.
 //! - `render.rs`: a match into a [`Finding`](crate::finding::Finding), only for what is reported.
 
+mod again;
 mod batch;
 mod coverage;
 pub mod eval;
@@ -22,6 +23,7 @@ mod select;
 mod tap;
 pub mod trace;
 
+pub use again::events_again;
 pub use file::BATCH_BYTES;
 pub use render::render;
 pub use rule_set::{call_failed, outcome_selected, EventResult, RuleSet};

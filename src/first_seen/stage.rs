@@ -4,7 +4,11 @@
 //!
 //! The candidate finding is rendered in the worker, while the event is at hand, and only for a
 //! match that starts a new span so far (at most one per key and episode in a file), so nothing
-//! needs the event after the scan.
+//! needs the event after the scan. Or, when every file can be read again and no report carries
+//! the observations ([`FirstSeenTap::new`]'s `later`), only the event's place is kept, and the
+//! findings of the combinations judged new are rendered at the end from their events read again
+//! (`engine::render_again`): a rendered finding is some 1.4 KB, a place some 50 bytes, and a run
+//! holds one per combination and episode.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,14 +41,52 @@ pub struct FirstSeenTap {
     global: Vec<usize>,
     /// Keep each finding's event, for reports that show it (`ScanOptions::keep_events`).
     keep_events: bool,
-    observed: Mutex<Observer<Arc<Finding>>>,
+    /// Keep only the place of each candidate's event (`Candidate::Later`).
+    later: bool,
+    observed: Mutex<Observer<Candidate>>,
+}
+
+/// What the stage keeps of the first event of a span, to make its finding if the span is new.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Candidate {
+    /// The finding, rendered while the event was at hand.
+    Rendered(Arc<Finding>),
+    /// Where the event is, to render its finding at the end from the event read again: the rule
+    /// (its index in the run's whole rule set), the event's place and its eventTime (to check
+    /// that the record read again is the one observed).
+    Later {
+        rule: usize,
+        origin: Origin,
+        time: i64,
+    },
+}
+
+/// Renders the findings of candidates kept as places (`Candidate::Later`), from their events
+/// read again; the caller knows the files. Gets the candidates in report order.
+pub type RenderLater<'a> = dyn FnMut(Vec<LaterFinding>) -> Vec<Finding> + 'a;
+
+/// A finding to render from its event read again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaterFinding {
+    /// Index in the run's whole rule set.
+    pub rule: usize,
+    pub origin: Origin,
+    /// The eventTime the observed event had, in seconds.
+    pub time: i64,
 }
 
 impl FirstSeenTap {
     /// The tap for the first_seen rules of `rules`, whose rule `i` is rule `global[i]` of the
     /// run; `None` when no rule has `first_seen`. With `keep_events`, each finding keeps its
     /// event when it is at most `MAX_EVENT_BYTES` (there are at most a few per combination).
-    pub fn new(rules: &RuleSet, global: Vec<usize>, keep_events: bool) -> Option<FirstSeenTap> {
+    /// With `later`, candidates are kept as places (`Candidate::Later`): only when every file
+    /// can be read again and the observations are not written out.
+    pub fn new(
+        rules: &RuleSet,
+        global: Vec<usize>,
+        keep_events: bool,
+        later: bool,
+    ) -> Option<FirstSeenTap> {
         if !any(rules) {
             return None;
         }
@@ -56,12 +98,13 @@ impl FirstSeenTap {
                 .collect(),
             global,
             keep_events,
+            later,
             observed: Mutex::new(Observer::default()),
         })
     }
 
     /// Everything observed so far (the scan is over), leaving the tap empty.
-    pub fn take(&self) -> Observer<Arc<Finding>> {
+    pub fn take(&self) -> Observer<Candidate> {
         std::mem::take(&mut *self.observed.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
@@ -87,7 +130,7 @@ impl Tap for FirstSeenTap {
 /// One file's observations, merged into the tap when the file is done.
 struct FileObservations<'a> {
     tap: &'a FirstSeenTap,
-    observer: Observer<Arc<Finding>>,
+    observer: Observer<Candidate>,
 }
 
 impl TapFile for FileObservations<'_> {
@@ -103,28 +146,22 @@ impl TapFile for FileObservations<'_> {
             file: origin.file.clone(),
             record: origin.record,
         };
-        let keep = self.tap.keep_events;
-        self.observer.observe(global, first_seen, event, at, || {
-            let mut finding = render(found, event, origin);
-            if keep {
-                // A rule that reads `$.trailgate` is observed on the annotated event; the kept
-                // event is the record as CloudTrail wrote it.
-                let plain;
-                let event = if event.get(crate::enrich::ANNOTATION_KEY).is_some() {
-                    let mut copy = event.clone();
-                    crate::enrich::strip(&mut copy);
-                    plain = copy;
-                    &plain
-                } else {
-                    event
-                };
-                finding.event = serde_json::to_string(event)
-                    .ok()
-                    .filter(|text| text.len() <= MAX_EVENT_BYTES)
-                    .map(Arc::from);
-            }
-            Arc::new(finding)
-        });
+        let (keep, later) = (self.tap.keep_events, self.tap.later);
+        // `observe` asks for a candidate only for a match with a time and a key.
+        let time = if later {
+            super::event_time(event)
+        } else {
+            None
+        };
+        self.observer
+            .observe(global, first_seen, event, at, || match time {
+                Some(time) => Candidate::Later {
+                    rule: global,
+                    origin: origin.clone(),
+                    time,
+                },
+                None => Candidate::Rendered(Arc::new(rendered(found, event, origin, keep))),
+            });
     }
 
     fn finish(self: Box<Self>) {
@@ -134,6 +171,29 @@ impl TapFile for FileObservations<'_> {
             .unwrap_or_else(PoisonError::into_inner)
             .merge(observer);
     }
+}
+
+/// A candidate's finding, rendered from the event as the rule saw it; with `keep`, the finding
+/// keeps the record as CloudTrail wrote it (without the annotation a rule that reads
+/// `$.trailgate` is shown), when it is at most `MAX_EVENT_BYTES`.
+pub fn rendered(rule: &Rule, event: &Value, origin: &Origin, keep: bool) -> Finding {
+    let mut finding = render(rule, event, origin);
+    if keep {
+        let plain;
+        let event = if event.get(crate::enrich::ANNOTATION_KEY).is_some() {
+            let mut copy = event.clone();
+            crate::enrich::strip(&mut copy);
+            plain = copy;
+            &plain
+        } else {
+            event
+        };
+        finding.event = serde_json::to_string(event)
+            .ok()
+            .filter(|text| text.len() <= MAX_EVENT_BYTES)
+            .map(Arc::from);
+    }
+    finding
 }
 
 /// The `eventTime` span of a scan's evaluated events (`Stats::first_event`, `last_event`): what
@@ -151,11 +211,11 @@ pub fn scanned(result: &ScanResult) -> Option<Coverage> {
 /// ([`recompute`]). `scanned` as for [`finish`].
 pub fn observations(
     rules: &RuleSet,
-    observer: &Observer<Arc<Finding>>,
+    observer: &Observer<Candidate>,
     scanned: &BTreeMap<usize, Coverage>,
 ) -> Observations {
     let mut out = Observations::default();
-    let views: BTreeMap<usize, super::RuleView<'_, Arc<Finding>>> =
+    let views: BTreeMap<usize, super::RuleView<'_, Candidate>> =
         observer.view().map(|view| (view.rule, view)).collect();
     for (i, rule) in rules.rules().iter().enumerate() {
         if rule.first_seen.is_none() {
@@ -176,13 +236,18 @@ pub fn observations(
             out.keys.push(ObservedKey {
                 rule_id: rule.id.clone(),
                 values,
+                // A run whose observations are written out renders its candidates
+                // (`FirstSeenTap::new`).
                 spans: spans
                     .as_slice()
                     .iter()
-                    .map(|span| ObservedSpan {
-                        from: span.from,
-                        to: span.to,
-                        finding: span.payload.clone(),
+                    .filter_map(|span| match &span.payload {
+                        Candidate::Rendered(finding) => Some(ObservedSpan {
+                            from: span.from,
+                            to: span.to,
+                            finding: finding.clone(),
+                        }),
+                        Candidate::Later { .. } => None,
                     })
                     .collect(),
             });
@@ -211,7 +276,7 @@ pub fn recompute(
         .map(|(i, r)| (r.id.as_str(), (i, r)))
         .collect();
     let history_of = |rule: &Rule| rule.first_seen.as_ref().map_or(1, |f| f.history);
-    let mut observer: Observer<Arc<Finding>> = Observer::default();
+    let mut observer: Observer<Candidate> = Observer::default();
     let mut scanned: BTreeMap<usize, Coverage> = BTreeMap::new();
     let mut judged_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for header in &result.observations.rules {
@@ -247,7 +312,7 @@ pub fn recompute(
                         file: at.file.clone(),
                         record: at.record,
                     },
-                    payload: span.finding.clone(),
+                    payload: Candidate::Rendered(span.finding.clone()),
                 })
             })
             .collect();
@@ -269,7 +334,16 @@ pub fn recompute(
         .iter()
         .filter_map(|id| index.get(id.as_str()).map(|&(i, _)| i))
         .collect();
-    let found = judge_rules(rules, &only, observer, &scanned, history, result)?;
+    // Read back from reports, every candidate is rendered: nothing to render later.
+    let found = judge_rules(
+        rules,
+        &only,
+        observer,
+        &scanned,
+        history,
+        result,
+        &mut |_| Vec::new(),
+    )?;
     result.findings.extend(found);
     result.sort();
     Ok(())
@@ -278,16 +352,18 @@ pub fn recompute(
 /// Ends the first-seen stage: judges `observer` against `history` for every first_seen rule of
 /// `rules` (`scanned`: rule index -> the eventTime span this run scanned with it), writes the
 /// run's observations into `history`, counts the findings and each rule's summary into the
-/// result's statistics, and returns the findings in report order.
+/// result's statistics, and returns the findings in report order. `later` renders the findings
+/// of new combinations kept as places (`Candidate::Later`).
 pub fn finish(
     rules: &RuleSet,
-    observer: Observer<Arc<Finding>>,
+    observer: Observer<Candidate>,
     scanned: &BTreeMap<usize, Coverage>,
     history: &mut dyn History,
     result: &mut ScanResult,
+    later: &mut RenderLater<'_>,
 ) -> Result<Vec<Finding>, StateError> {
     let every: Vec<usize> = (0..rules.rules().len()).collect();
-    let findings = judge_rules(rules, &every, observer, scanned, history, result)?;
+    let findings = judge_rules(rules, &every, observer, scanned, history, result, later)?;
     let stats = &mut result.stats;
     for finding in &findings {
         stats.findings += 1;
@@ -304,10 +380,11 @@ pub fn finish(
 fn judge_rules(
     rules: &RuleSet,
     which: &[usize],
-    observer: Observer<Arc<Finding>>,
+    observer: Observer<Candidate>,
     scanned: &BTreeMap<usize, Coverage>,
     history: &mut dyn History,
     result: &mut ScanResult,
+    later: &mut RenderLater<'_>,
 ) -> Result<Vec<Finding>, StateError> {
     let judged: Vec<Judged<'_>> = which
         .iter()
@@ -324,11 +401,28 @@ fn judge_rules(
         })
         .collect();
     let (found, summaries) = judge(observer, &judged, history)?;
-    // Unshared unless a JSON Lines report's observations still hold the finding: copied then.
-    let mut findings: Vec<Finding> = found
-        .into_iter()
-        .map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
-        .collect();
+    let mut findings = Vec::new();
+    let mut places = Vec::new();
+    for candidate in found {
+        match candidate {
+            // Unshared unless a JSON Lines report's observations still hold the finding: copied
+            // then.
+            Candidate::Rendered(f) => {
+                findings.push(Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
+            }
+            // Helper rules give no findings: not read again.
+            Candidate::Later { rule, origin, time } if rules.reports(rule) => {
+                places.push(LaterFinding { rule, origin, time })
+            }
+            Candidate::Later { .. } => {}
+        }
+    }
+    if !places.is_empty() {
+        places.sort_by(|a, b| {
+            (&a.origin.file, a.origin.record).cmp(&(&b.origin.file, b.origin.record))
+        });
+        findings.extend(later(places));
+    }
     // A first_seen rule that only feeds a correlation gives no findings of its own.
     findings.retain(|f| rules.reports_id(&f.rule_id));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
