@@ -5,6 +5,7 @@
 //! the counts of the summaries are added up.
 
 use std::collections::{BTreeSet, HashSet};
+use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -39,8 +40,10 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
     let mut finding_keys: HashSet<FindingKey> = HashSet::new();
     let mut error_keys: HashSet<crate::source::InputError> = HashSet::new();
     let mut skipped_keys: HashSet<Arc<str>> = HashSet::new();
-    let mut signal_keys: HashSet<String> = HashSet::new();
-    let mut observation_lines: HashSet<String> = HashSet::new();
+    // Signal and observation records are told apart by their whole line: kept as a digest, since
+    // the lines of a large run add up to hundreds of MB (a SHA-256 collision is not a concern).
+    let mut signal_keys: HashSet<[u8; 32]> = HashSet::new();
+    let mut observation_lines: HashSet<[u8; 32]> = HashSet::new();
     let mut scope: Option<Scope> = None;
     let mut inputs_seen: HashSet<String> = HashSet::new();
     // File names are shared, as in a scan.
@@ -55,10 +58,14 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
     };
     for path in paths {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
+        // Line by line: the file is never held whole.
+        let file = std::fs::File::open(path)
             .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
         let mut summaries = 0;
-        for (number, line) in text.lines().enumerate() {
+        for (number, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line
+                .map_err(|err| format!("{}:{}: cannot read: {err}", path.display(), number + 1))?;
+            let line = line.as_str();
             if line.trim().is_empty() {
                 continue;
             }
@@ -92,13 +99,13 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
                 Record::Gone(_) => {}
                 // The same share read twice gives the same records: count them once.
                 Record::Signal(signal) => {
-                    if signal_keys.insert(line.to_string()) {
+                    if signal_keys.insert(digest(line)) {
                         merged.result.signals.push(signal);
                     }
                 }
                 // Likewise: a share read twice adds its observations once.
                 Record::Observation(observation) => {
-                    if observation_lines.insert(line.to_string()) {
+                    if observation_lines.insert(digest(line)) {
                         observation
                             .add_to(&mut merged.result.observations, &mut intern)
                             .map_err(|e| at(format!("observation record: {e}")))?;
@@ -134,6 +141,11 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
     result.stats.rules = merged.rules.unwrap_or_default();
     result.sort();
     Ok(merged)
+}
+
+fn digest(line: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(line.as_bytes()).into()
 }
 
 /// Adds one summary's counts to `merged`; returns its scope.
