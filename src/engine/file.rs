@@ -175,26 +175,26 @@ impl Batch {
 
     fn records(&self) -> impl Iterator<Item = Item<'_>> {
         self.records.iter().map(|held| match held {
-            Held::Raw(range, origin) => Item::Raw(&self.text[range.clone()], origin.clone()),
+            Held::Raw(range, origin) => Item::Raw(&self.text[range.clone()], origin),
             Held::Parsed(event) => Item::Parsed(&event.value, &event.origin),
-            Held::Refused(error) => Item::Refused(error.clone()),
+            Held::Refused(error) => Item::Refused(error),
         })
     }
 }
 
 /// A record as `FileScan::record` takes it, borrowed from the reader or from a batch.
 enum Item<'r> {
-    Raw(&'r str, Origin),
+    Raw(&'r str, &'r Origin),
     Parsed(&'r Value, &'r Origin),
-    Refused(InputError),
+    Refused(&'r InputError),
 }
 
 impl<'r> Item<'r> {
     fn of(record: &'r Record<'r>) -> Item<'r> {
         match record {
-            Record::Raw { text, origin } => Item::Raw(text.get(), origin.clone()),
+            Record::Raw { text, origin } => Item::Raw(text.get(), origin),
             Record::Parsed(event) => Item::Parsed(&event.value, &event.origin),
-            Record::Refused(error) => Item::Refused(error.clone()),
+            Record::Refused(error) => Item::Refused(error),
         }
     }
 }
@@ -280,7 +280,7 @@ impl<'a> FileScan<'a> {
                         if indexed.is_none() {
                             self.part.events += 1;
                         }
-                        self.evaluate(&event, &origin, indexed.is_some());
+                        self.evaluate(&event, origin, indexed.is_some());
                     }
                     Err(message) => {
                         // Counted as an event from its head; it is a record in error instead.
@@ -296,7 +296,7 @@ impl<'a> FileScan<'a> {
                     }
                 }
             }
-            Item::Refused(error) => self.part.errors.push(error),
+            Item::Refused(error) => self.part.errors.push(error.clone()),
             Item::Parsed(event, origin) => {
                 self.part.events += 1;
                 self.evaluate(event, origin, false);

@@ -382,37 +382,35 @@ impl Stream<'_, '_, '_, '_> {
         count: &mut usize,
         each: &mut dyn FnMut(Record<'_>),
     ) -> Result<(), Stop> {
-        {
-            let (end, kept) = match self.value_end(*count)? {
-                Cut::Whole(end) => (end, true),
-                Cut::TooLarge(end) => (end, false),
-            };
-            if !kept {
-                // Its bytes are gone: report it in its place and go on after it.
-                *count += 1;
-                each(Record::Refused(InputError {
-                    file: origin.file,
-                    record: Some(origin.record),
-                    line: None,
-                    message: record_too_large(self.record_limit),
-                }));
-            } else {
-                if end == start {
-                    return Err(Stop::Invalid(format!(
-                        "in record {count}: expected a value, found `{}`",
-                        char::from(self.buffer[start]).escape_default()
-                    )));
-                }
-                let text = std::str::from_utf8(&self.buffer[start..end])
-                    .map_err(|_| Stop::Invalid(format!("in record {count}: invalid UTF-8")))?;
-                let raw: &RawValue = serde_json::from_str(text).map_err(|err| {
-                    Stop::Invalid(format!("in record {count}: {}", json_reason(&err)))
-                })?;
-                *count += 1;
-                each(Record::Raw { text: raw, origin });
+        let (end, kept) = match self.value_end(*count)? {
+            Cut::Whole(end) => (end, true),
+            Cut::TooLarge(end) => (end, false),
+        };
+        if !kept {
+            // Its bytes are gone: report it in its place and go on after it.
+            *count += 1;
+            each(Record::Refused(InputError {
+                file: origin.file,
+                record: Some(origin.record),
+                line: None,
+                message: record_too_large(self.record_limit),
+            }));
+        } else {
+            if end == start {
+                return Err(Stop::Invalid(format!(
+                    "in record {count}: expected a value, found `{}`",
+                    char::from(self.buffer[start]).escape_default()
+                )));
             }
-            self.position = end;
+            let text = std::str::from_utf8(&self.buffer[start..end])
+                .map_err(|_| Stop::Invalid(format!("in record {count}: invalid UTF-8")))?;
+            let raw: &RawValue = serde_json::from_str(text).map_err(|err| {
+                Stop::Invalid(format!("in record {count}: {}", json_reason(&err)))
+            })?;
+            *count += 1;
+            each(Record::Raw { text: raw, origin });
         }
+        self.position = end;
         Ok(())
     }
 
