@@ -326,3 +326,75 @@ fn fast_path_equals_reference_path_with_enrichment_and_the_principal_summary() {
         .filter(|f| f.rule_id == "named-account-write")
         .all(|f| f.message.contains(" in team-") && f.account_name().is_some()));
 }
+
+/// The parser that cuts records out lets through what a full parse refuses: a number beyond
+/// f64's range and nesting past serde_json's 128 levels. Such a record is one record in error
+/// whatever the rules, even where no rule needs its tree and the index's shortcut would count it
+/// as an event from its head (found by fuzzing the trail reader); the same read whole, streamed
+/// or in batches. (The reference path parses the document whole, so it fails the whole file.)
+#[test]
+fn records_a_full_parse_refuses_are_record_errors_whatever_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |extra: &str| {
+        format!(
+            r#"{{"eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333","eventTime":"2026-01-01T00:00:00Z","awsRegion":"us-east-1","x":{extra}}}"#
+        )
+    };
+    let records = [
+        record("1e999"),
+        record(&format!("{}{}", "[".repeat(130), "]".repeat(130))),
+        record(&format!("1{}", "0".repeat(400))),
+        record("1.5e3"),
+        record("[true,false,null,-2]"),
+    ];
+    std::fs::write(
+        dir.path().join("t.json"),
+        format!("{{\"Records\":[{}]}}", records.join(",")),
+    )
+    .unwrap();
+    let inputs = [Input::Path(dir.path().to_path_buf())];
+
+    let all = compile_files(&builtin_files()).expect("rules compile");
+    // One rule about another service: no record here is a candidate for it.
+    let one: Vec<_> = all
+        .iter()
+        .filter(|r| r.id == "cis-cloudtrail-configuration-changes")
+        .cloned()
+        .collect();
+    assert_eq!(one.len(), 1);
+    for (label, rules) in [
+        ("one rule", one),
+        ("built-in rules", all),
+        ("no rule", vec![]),
+    ] {
+        let rules = RuleSet::new(rules);
+        let whole = run(&rules, &inputs, false, 2);
+        let records: Vec<Option<usize>> = whole.errors.iter().map(|e| e.record).collect();
+        assert_eq!(
+            records,
+            [Some(0), Some(1), Some(2)],
+            "{label}: {:?}",
+            whole.errors
+        );
+        assert_eq!(whole.stats.events, 2, "{label}");
+        for threads in [1, 2] {
+            let streamed = ScanOptions {
+                threads,
+                stream_above: Some(0),
+                batch_bytes: Some(100),
+                ..ScanOptions::default()
+            };
+            assert_same(
+                &outcome(&scan(&rules, discover(&inputs), &streamed)),
+                &outcome(&whole),
+                label,
+            );
+        }
+        let reference = run(&rules, &inputs, true, 1);
+        assert!(
+            reference.errors.len() == 1 && !reference.errors[0].is_record_error(),
+            "{label}: {:?}",
+            reference.errors
+        );
+    }
+}

@@ -381,6 +381,24 @@ fn rules_list_filters() {
     assert_eq!(doc["summary"]["rules"], 15);
     let bad = trailgate(&["rules", "list", "--severity", "severe"]);
     assert_eq!(bad.code, 2);
+    // A pack, tag or framework that no loaded rule has would select nothing, and a gate would
+    // pass with no rule run: a usage error that names the likely pack instead.
+    let typo = trailgate(&["scan", "--pack", "cis", "fixtures/trails"]);
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(
+        typo.stderr
+            .contains("--pack `cis` (or `pack` in trailgate.toml) matches no loaded rule")
+            && typo.stderr.contains("did you mean `aws/cis`?")
+            && typo.stderr.ends_with("; nothing was scanned\n")
+            && typo.stdout.is_empty(),
+        "{}",
+        typo.stderr
+    );
+    for flag in ["--tag", "--framework"] {
+        let typo = trailgate(&["rules", "list", flag, "no-such-thing"]);
+        assert_eq!(typo.code, 2, "{flag}: {}", typo.stderr);
+        assert!(typo.stderr.contains("no-such-thing"), "{}", typo.stderr);
+    }
 }
 
 #[test]

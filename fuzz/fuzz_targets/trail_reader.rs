@@ -63,9 +63,15 @@ fuzz_target!(|data: &[u8]| {
     let max_record = limits.max_record_bytes;
     let walk = for_each_record_within(&file.name, &bytes, max_record, &mut |record| match record {
         Record::Raw { text, origin } => {
+            // The cutting parser lets through what a full parse may refuse (a number beyond f64,
+            // nesting past 128 levels); the engine parses the record then and reports it as a
+            // record in error. The index's shortcut counts a record whose head it reads as an
+            // event without parsing it, so such a record must never have a head.
             let parsed = serde_json::from_str::<Value>(text.get());
-            let parsed = parsed.expect("a raw record is valid JSON");
             if let Some(found) = head(text.get()) {
+                let parsed = parsed
+                    .as_ref()
+                    .expect("a record whose head is read parses (the shortcut counts it an event)");
                 let field = |key: &str| parsed.get(key).and_then(Value::as_str);
                 assert_eq!(found.source, field("eventSource"));
                 assert_eq!(found.name, field("eventName"));
@@ -73,7 +79,8 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(found.region, field("awsRegion"));
                 assert_eq!(found.time, field("eventTime"));
             }
-            fast.push((origin.record, check_record(parsed)));
+            let checked = parsed.map_err(|err| err.to_string()).and_then(check_record);
+            fast.push((origin.record, checked));
         }
         Record::Refused(error) => {
             fast.push((error.record.unwrap_or(usize::MAX), Err(error.message)))

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::args::{ExplainArgs, ListFormat};
 use super::plan::RulePlan;
-use super::rules::{load_rules, write_rule_errors};
+use super::rules::{load_rules, write_load_error};
 use crate::engine::explain::explain;
 use crate::exit::ExitStatus;
 use crate::report;
@@ -26,7 +26,7 @@ pub(super) fn run_explain(
     };
     let rules = match load_rules(&plan, stderr) {
         Ok(rules) => rules,
-        Err(errors) => return write_rule_errors(stderr, &errors, ""),
+        Err(error) => return write_load_error(stderr, &error, ""),
     };
     if rules.get(&args.rule).is_none() {
         if let Some(correlation) = rules.correlation(&args.rule) {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use super::args::ReportArgs;
 use super::output::{load_enricher, write_reports};
 use super::plan::{self, ReportPlan};
-use super::rules::{load_rules, write_rule_errors};
+use super::rules::{load_rules, write_load_error};
 use super::Terminal;
 use std::path::Path;
 
@@ -68,7 +68,7 @@ pub fn report(
     };
     let rules = match load_rules(&plan.rules, stderr) {
         Ok(rules) => rules,
-        Err(errors) => return write_rule_errors(stderr, &errors, "; no report was written"),
+        Err(error) => return write_load_error(stderr, &error, "; no report was written"),
     };
     // Opened (and locked) before anything is read, as by `scan --state`.
     let mut store = match &plan.state {

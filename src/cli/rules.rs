@@ -15,10 +15,14 @@ use crate::rule::{self, RuleError};
 /// Loads the rules a plan asks for: its paths (plus the built-in pack with `builtin`), or the
 /// built-in pack alone, with the correlations among them, and keeps those its filter keeps
 /// (plus the rules a kept correlation counts). Notes go to `stderr`.
-pub fn load_rules(plan: &RulePlan, stderr: &mut dyn Write) -> Result<RuleSet, Vec<RuleError>> {
-    let (loaded, notes) = load_collection(plan)?;
+pub fn load_rules(plan: &RulePlan, stderr: &mut dyn Write) -> Result<RuleSet, LoadError> {
+    let (loaded, notes) = load_collection(plan).map_err(LoadError::Rules)?;
     for note in notes {
         let _ = writeln!(stderr, "note: {}: {}", note.file, note.message);
+    }
+    let unmatched = plan.filter.unmatched(&loaded.rules, &loaded.correlations);
+    if !unmatched.is_empty() {
+        return Err(LoadError::Selection(unmatched));
     }
     let selection = loaded.select(&plan.filter);
     Ok(RuleSet::with_correlations(
@@ -47,6 +51,35 @@ pub(super) fn load_collection(
         Err(mut compile_errors) => {
             errors.append(&mut compile_errors);
             Err(errors)
+        }
+    }
+}
+
+/// Why no rules were loaded: errors in rule files, or a filter value that names nothing loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    Rules(Vec<RuleError>),
+    Selection(Vec<rule::filter::Unmatched>),
+}
+
+/// Prints why no rules were loaded; `consequence` ends the last line (e.g. "; nothing was
+/// scanned"). A usage error either way.
+pub(super) fn write_load_error(
+    stderr: &mut dyn Write,
+    error: &LoadError,
+    consequence: &str,
+) -> io::Result<ExitStatus> {
+    match error {
+        LoadError::Rules(errors) => write_rule_errors(stderr, errors, consequence),
+        LoadError::Selection(unmatched) => {
+            for value in unmatched {
+                writeln!(stderr, "error: {value}")?;
+            }
+            writeln!(
+                stderr,
+                "the rule selection names what no loaded rule has{consequence}"
+            )?;
+            Ok(ExitStatus::Usage)
         }
     }
 }
@@ -83,7 +116,7 @@ pub(super) fn run_list(
 ) -> io::Result<ExitStatus> {
     let rules = match load_rules(&plan::rules(&args.selection, &args.filter), stderr) {
         Ok(rules) => rules,
-        Err(errors) => return write_rule_errors(stderr, &errors, ""),
+        Err(error) => return write_load_error(stderr, &error, ""),
     };
     match args.format {
         CatalogFormat::Markdown => {
@@ -273,7 +306,7 @@ pub(super) fn run_validate(
             )?;
             Ok(ExitStatus::Clean)
         }
-        Err(errors) => write_rule_errors(stderr, &errors, ""),
+        Err(error) => write_load_error(stderr, &error, ""),
     }
 }
 

@@ -11,7 +11,7 @@ use super::output::{
     write_annotation_warnings, write_failed, write_reports, Streamed,
 };
 use super::plan::{self, ScanPlan};
-use super::rules::{load_rules, write_rule_errors};
+use super::rules::{load_rules, write_load_error};
 use super::{progress, Terminal};
 use crate::baseline;
 use crate::config::suppress::{State as SuppressionState, Subject, Suppressor};
@@ -88,7 +88,7 @@ fn scan_suppressed(
     };
     let rules = match load_rules(&plan.rules, stderr) {
         Ok(rules) => rules,
-        Err(errors) => return write_rule_errors(stderr, &errors, "; nothing was scanned"),
+        Err(error) => return write_load_error(stderr, &error, "; nothing was scanned"),
     };
     write_annotation_warnings(&rules, enricher.as_deref(), stderr)?;
     let baseline = match &plan.baseline {

@@ -83,9 +83,117 @@ impl RuleFilter {
         pack && tag && severity && framework
     }
 
+    /// The values of `packs`, `tags` and `frameworks` that no rule or correlation among those
+    /// loaded carries, each with what was loaded in its place: a typo there would otherwise
+    /// select nothing and let a gate pass with no rules run.
+    pub fn unmatched(&self, rules: &[Rule], correlations: &[Correlation]) -> Vec<Unmatched> {
+        let mut packs = std::collections::BTreeSet::new();
+        let mut tags = std::collections::BTreeSet::new();
+        let mut frameworks = std::collections::BTreeSet::new();
+        let parts = rules
+            .iter()
+            .map(|r| (&r.pack, &r.tags, &r.compliance))
+            .chain(
+                correlations
+                    .iter()
+                    .map(|c| (&c.pack, &c.tags, &c.compliance)),
+            );
+        for (pack, rule_tags, compliance) in parts {
+            // A pack and every pack above it (`aws/cis` and `aws`).
+            let mut at = pack.as_str();
+            loop {
+                packs.insert(at.to_string());
+                match at.rfind('/') {
+                    Some(slash) => at = &at[..slash],
+                    None => break,
+                }
+            }
+            tags.extend(rule_tags.iter().cloned());
+            frameworks.extend(compliance.keys().cloned());
+        }
+        let mut out = Vec::new();
+        for pack in &self.packs {
+            if !packs.contains(pack.trim_end_matches('/')) {
+                out.push(Unmatched::new("pack", pack, &packs));
+            }
+        }
+        for tag in &self.tags {
+            if !tags.contains(tag) {
+                out.push(Unmatched::new("tag", tag, &tags));
+            }
+        }
+        for framework in &self.frameworks {
+            let found = frameworks
+                .iter()
+                .any(|key| key == framework || key.starts_with(&format!("{framework}-")));
+            if !found {
+                out.push(Unmatched::new("framework", framework, &frameworks));
+            }
+        }
+        out
+    }
+
     /// The rules this filter keeps, in their order.
     pub fn apply(&self, rules: Vec<Rule>) -> Vec<Rule> {
         rules.into_iter().filter(|r| self.keeps(r)).collect()
+    }
+}
+
+/// A filter value (`--pack`, `--tag`, `--framework`) that names nothing loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmatched {
+    /// `pack`, `tag` or `framework`: the flag without its dashes, and the config key.
+    pub kind: &'static str,
+    pub value: String,
+    /// The closest loaded value, when one is close enough to be the intended one.
+    pub closest: Option<String>,
+    /// Every loaded value of this kind, sorted.
+    pub known: Vec<String>,
+}
+
+impl Unmatched {
+    fn new(kind: &'static str, value: &str, known: &std::collections::BTreeSet<String>) -> Self {
+        let known: Vec<String> = known.iter().cloned().collect();
+        // A pack's last part alone (`cis` for `aws/cis`) is the likeliest slip.
+        let closest = known
+            .iter()
+            .find(|k| kind == "pack" && k.rsplit('/').next() == Some(value))
+            .cloned()
+            .or_else(|| super::error::closest(value, &known).map(str::to_string));
+        Unmatched {
+            kind,
+            value: value.to_string(),
+            closest,
+            known,
+        }
+    }
+}
+
+impl std::fmt::Display for Unmatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = match self.kind {
+            "pack" => "packs",
+            "tag" => "tags",
+            _ => "frameworks",
+        };
+        write!(
+            f,
+            "--{kind} `{value}` (or `{kind}` in trailgate.toml) matches no loaded rule, so it would select nothing",
+            kind = self.kind,
+            value = self.value
+        )?;
+        if let Some(closest) = &self.closest {
+            write!(f, "\n  help: did you mean `{closest}`?")?;
+        }
+        const SHOWN: usize = 30;
+        let mut known = self.known.iter().take(SHOWN).map(|k| format!("`{k}`"));
+        let list = known.by_ref().collect::<Vec<_>>().join(", ");
+        let more = self.known.len().saturating_sub(SHOWN);
+        write!(f, "\n  help: the loaded {plural}: {list}")?;
+        if more > 0 {
+            write!(f, " and {more} more (`trailgate rules list` shows them)")?;
+        }
+        Ok(())
     }
 }
 
@@ -104,6 +212,50 @@ mod tests {
             pack: pack.into(),
         };
         compile_files(&[file]).expect("valid rule").remove(0)
+    }
+
+    #[test]
+    fn values_that_name_nothing_loaded_are_unmatched() {
+        let rules = [
+            rule(
+                "aws/cis",
+                "low",
+                "aws, cis",
+                "cis-aws-foundations-v5.0.0: ['4.1']",
+            ),
+            rule("aws/threats", "high", "iam", "nist-800-53-r5: [AC-2]"),
+        ];
+        let filter = RuleFilter {
+            packs: ["aws", "aws/cis/", "cis", "aws/ci"]
+                .map(String::from)
+                .to_vec(),
+            tags: ["iam", "IAM"].map(String::from).to_vec(),
+            frameworks: [
+                "cis-aws-foundations",
+                "cis-aws-foundations-v5.0.0",
+                "nist",
+                "pci",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ..RuleFilter::default()
+        };
+        let unmatched = filter.unmatched(&rules, &[]);
+        let got: Vec<(&str, &str, Option<&str>)> = unmatched
+            .iter()
+            .map(|u| (u.kind, u.value.as_str(), u.closest.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("pack", "cis", Some("aws/cis")),
+                ("pack", "aws/ci", Some("aws/cis")),
+                ("tag", "IAM", Some("iam")),
+                ("framework", "pci", None),
+            ]
+        );
+        assert_eq!(unmatched[0].known, ["aws", "aws/cis", "aws/threats"]);
+        assert!(RuleFilter::default().unmatched(&rules, &[]).is_empty());
     }
 
     #[test]

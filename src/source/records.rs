@@ -282,7 +282,10 @@ fn string(bytes: &[u8], i: usize) -> Option<(&str, usize)> {
 }
 
 /// The index after the JSON value starting at `i`. The text was validated by the parser that cut
-/// the record out, so only strings and nesting need care.
+/// the record out, so only strings and nesting need care; and what that parser lets through but a
+/// full parse refuses (a number beyond f64's range, nesting past serde_json's 128 levels) gives
+/// `None`, so the record is parsed and counted as a record in error exactly as the reference
+/// reader counts it, never as an event from its head.
 fn skip_value(bytes: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0usize;
     loop {
@@ -305,6 +308,9 @@ fn skip_value(bytes: &[u8], mut i: usize) -> Option<usize> {
             }
             b'{' | b'[' => {
                 depth += 1;
+                if depth >= PARSE_DEPTH {
+                    return None;
+                }
                 i += 1;
             }
             b'}' | b']' => {
@@ -318,10 +324,28 @@ fn skip_value(bytes: &[u8], mut i: usize) -> Option<usize> {
                 }
             }
             b',' if depth == 0 => return Some(i),
+            // Outside strings an `E`, or an `e` after a digit, is an exponent: the number may be
+            // out of f64's range (`1e999`). Rare in CloudTrail; let the full parse judge it.
+            b'E' => return None,
+            b'e' if i > 0 && bytes[i - 1].is_ascii_digit() => return None,
+            b'0'..=b'9' => {
+                let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                // f64 ends near 1.8e308: a run of this many digits may be past it.
+                if digits >= LONG_NUMBER_DIGITS {
+                    return None;
+                }
+                i += digits;
+            }
             _ => i += 1,
         }
     }
 }
+
+/// serde_json refuses JSON nested 128 levels deep; a record nested this deep goes to a full parse.
+const PARSE_DEPTH: usize = 100;
+
+/// A number with this many digits in a row may be beyond f64's range (about 1.8e308).
+const LONG_NUMBER_DIGITS: usize = 300;
 
 #[cfg(test)]
 mod tests {
@@ -469,5 +493,36 @@ mod tests {
             "not a string"
         );
         assert_eq!(head("42"), None);
+    }
+
+    /// The index's shortcut counts a record as an event from its head alone, so `head` must give
+    /// `None` for every record a full parse refuses though the cutting parser let it through.
+    #[test]
+    fn head_leaves_what_a_full_parse_may_refuse_to_that_parse() {
+        let record = |extra: &str| {
+            format!(
+                r#"{{"eventSource":"a","eventName":"B","recipientAccountId":"1","x":{extra},"ok":[true,false,null,-1.5,0]}}"#
+            )
+        };
+        let refused = [
+            "1e999".to_string(),
+            "-2.5E+400".to_string(),
+            format!("1{}", "0".repeat(400)),
+            format!("{}{}", "[".repeat(130), "]".repeat(130)),
+        ];
+        for extra in &refused {
+            let text = record(extra);
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&text).is_err(),
+                "{extra}"
+            );
+            assert_eq!(head(&text), None, "{extra}");
+        }
+        // What a full parse takes but may refuse elsewhere is left to it too; plain numbers and
+        // literals are read past.
+        assert_eq!(head(&record("1.5e3")), None);
+        for extra in ["12345", "-0.25", "true", "{\"a\":[1,2,{\"b\":false}]}"] {
+            assert!(head(&record(extra)).is_some(), "{extra}");
+        }
     }
 }
