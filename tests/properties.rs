@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use trailgate::engine::{scan, RuleSet, ScanOptions};
 use trailgate::finding::ScanResult;
 use trailgate::scope::Scope;
-use trailgate::source::records::head;
+use trailgate::source::records::{head, head_and_members};
 use trailgate::source::{discover, Input};
 
 fn rules() -> &'static RuleSet {
@@ -204,6 +204,46 @@ proptest! {
             prop_assert_eq!(found.time, field("eventTime"));
         }
     }
+
+    #[test]
+    fn member_spans_rebuild_the_tree(
+        before in prop::collection::vec((member_name(), value()), 0..4),
+        after in prop::collection::vec((member_name(), value()), 0..4),
+        spacing in prop::sample::select(vec!["", " ", "\n\t "]),
+    ) {
+        // The member spans noted with the head rebuild the whole tree member by member (the
+        // engine's partial trees, `engine::partial`), a repeated key keeping its last value.
+        let member = |(key, value): &(&str, Value)| format!("{spacing}\"{key}\"{spacing}:{spacing}{value}{spacing}");
+        let mut members: Vec<String> = before.iter().map(member).collect();
+        members.push(r#""eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"1""#.to_string());
+        members.extend(after.iter().map(member));
+        let text = format!("{spacing}{{{}}}{spacing}", members.join(","));
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        let mut spans = Vec::new();
+        let found = head_and_members(&text, &mut spans);
+        prop_assert!(found.is_some(), "{}", text);
+        prop_assert_eq!(found, head(&text));
+        prop_assert_eq!(spans.len(), before.len() + 3 + after.len());
+        let mut rebuilt = serde_json::Map::new();
+        for span in &spans {
+            let value: Value = serde_json::from_str(&text[span.value.clone()]).unwrap();
+            rebuilt.insert(text[span.name.clone()].to_string(), value);
+        }
+        prop_assert_eq!(Value::Object(rebuilt), parsed);
+    }
+}
+
+/// Member names, repeated often, unusual ones included (no escapes: a record whose names have
+/// escapes has no head).
+fn member_name() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "userIdentity",
+        "requestParameters",
+        "other",
+        "x y",
+        "é",
+        "",
+    ])
 }
 
 fn calls() -> &'static [(String, String)] {

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use trailgate::source::records::{for_each_record_within, head, Record};
+use trailgate::source::records::{for_each_record_within, head, head_and_members, Record};
 use trailgate::source::{check_record, read_bytes_within, walk_file, ReadLimits, TrailFile};
 
 /// One scratch file per fuzzing process, so the input goes through the real open-and-decode path.
@@ -78,6 +78,17 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(found.account, field("recipientAccountId"));
                 assert_eq!(found.region, field("awsRegion"));
                 assert_eq!(found.time, field("eventTime"));
+                // Its member spans rebuild the tree member by member (the engine's partial
+                // trees), a repeated name keeping its last value.
+                let mut spans = Vec::new();
+                assert_eq!(head_and_members(text.get(), &mut spans), Some(found));
+                let mut members = serde_json::Map::new();
+                for span in &spans {
+                    let value = serde_json::from_str::<Value>(&text.get()[span.value.clone()])
+                        .expect("a member of a record with a head parses on its own");
+                    members.insert(text.get()[span.name.clone()].to_string(), value);
+                }
+                assert_eq!(&Value::Object(members), parsed, "member spans");
             }
             let checked = parsed.map_err(|err| err.to_string()).and_then(check_record);
             fast.push((origin.record, checked));

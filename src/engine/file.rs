@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::batch::{Batches, Budget};
 use super::coverage::Coverage;
+use super::partial;
 use super::render::{keep_event, render};
 use super::rule_set::{EventResult, RuleSet};
 use super::scan::{ScanOptions, WatchFile};
@@ -226,6 +227,18 @@ struct Context<'a> {
     keep: Option<&'a AtomicUsize>,
     /// The index's shortcut (candidates from the record's head, no tree for the others).
     shortcut: bool,
+    /// How deciding records on partial trees pays off across the scan.
+    payoff: &'a partial::Payoff,
+}
+
+/// What deciding a record on a partial tree came to.
+enum Partial {
+    /// No candidate matches; the event's coverage is counted.
+    Unmatched,
+    /// A candidate matches: the whole event, to be evaluated.
+    Whole(Value),
+    /// Not decided (a candidate needs the whole tree, or partial trees are not paying off).
+    NotTried,
 }
 
 /// Evaluates records one by one, in order: the sequential path, and each batch.
@@ -233,6 +246,10 @@ struct FileScan<'a> {
     context: Context<'a>,
     part: Part,
     candidates: Vec<usize>,
+    /// Records decided on partial trees, and how many of them matched a rule.
+    payoff: partial::LocalPayoff,
+    /// Where the current record's top-level members lie (`records::head_and_members`).
+    spans: Vec<records::MemberSpan>,
     tap: Tapped<'a>,
     watch: Option<Box<dyn WatchFile + Send + 'a>>,
 }
@@ -243,6 +260,8 @@ impl<'a> FileScan<'a> {
             context,
             part: Part::default(),
             candidates: Vec::new(),
+            payoff: partial::LocalPayoff::default(),
+            spans: Vec::new(),
             tap: tapped(context.options),
             watch: context.options.watch.as_deref().map(|w| w.file()),
         }
@@ -254,10 +273,15 @@ impl<'a> FileScan<'a> {
             Item::Raw(text, origin) => {
                 // Most records meet no rule: decide that from the two fields the index uses, read
                 // from the raw text, and never build their JSON tree.
-                let indexed = if self.context.shortcut {
-                    records::head(text)
-                } else {
+                let indexed = if !self.context.shortcut {
                     None
+                } else if rules.partial_trees_for_every_event()
+                    && self.payoff.worth_trying(self.context.payoff)
+                {
+                    records::head_and_members(text, &mut self.spans)
+                } else {
+                    self.spans.clear();
+                    records::head(text)
                 };
                 if let Some(head) = &indexed {
                     self.part.events += 1;
@@ -270,6 +294,21 @@ impl<'a> FileScan<'a> {
                             head.region,
                         );
                         return;
+                    }
+                    match self.decide_on_partial(text) {
+                        Partial::Unmatched => {
+                            self.part.result.coverage.note(
+                                head.time.and_then(parse_rfc3339),
+                                head.account,
+                                head.region,
+                            );
+                            return;
+                        }
+                        Partial::Whole(event) => {
+                            self.evaluate(&event, origin, true);
+                            return;
+                        }
+                        Partial::NotTried => {}
                     }
                 }
                 let parsed = serde_json::from_str::<Value>(text)
@@ -302,6 +341,49 @@ impl<'a> FileScan<'a> {
                 self.evaluate(event, origin, false);
             }
         }
+    }
+
+    /// Decides a record whose head was read on a tree of the members its candidates read
+    /// (`engine::partial`). Where a rule matches, the other members are parsed into the same
+    /// tree, which is then the whole event. A record whose head was read parses whole, so the
+    /// partial parse fails only where the whole one would; the whole one then reports it.
+    fn decide_on_partial(&mut self, text: &str) -> Partial {
+        let rules = self.context.rules;
+        let payoff = self.context.payoff;
+        // Where most events match (a broad rule), the partial tree is parsed for little: the
+        // whole tree is then built at once. Either way the outcome is the same.
+        if !self.payoff.worth_trying(payoff) {
+            return Partial::NotTried;
+        }
+        let Some(set) = rules.partial_members(&self.candidates) else {
+            return Partial::NotTried;
+        };
+        if self.spans.is_empty() {
+            // Not noted with the head (no rule is tried on every event): walk it again.
+            records::head_and_members(text, &mut self.spans);
+        }
+        let mut members = serde_json::Map::new();
+        if !partial::add_members(
+            text,
+            &self.spans,
+            |m| rules.keeps_member(set, m),
+            &mut members,
+        ) {
+            return Partial::NotTried;
+        }
+        let mut event = Value::Object(members);
+        if rules.unmatched_on_partial(&event, &self.candidates, &mut self.part.result) {
+            self.payoff.tried(false, payoff);
+            return Partial::Unmatched;
+        }
+        self.payoff.tried(true, payoff);
+        let Value::Object(members) = &mut event else {
+            unreachable!("built as an object above")
+        };
+        if !partial::add_members(text, &self.spans, |m| !rules.keeps_member(set, m), members) {
+            return Partial::NotTried;
+        }
+        Partial::Whole(event)
     }
 
     fn evaluate(&mut self, event: &Value, origin: &Origin, indexed: bool) {
@@ -345,7 +427,8 @@ impl<'a> FileScan<'a> {
     }
 
     /// Ends a batch: what the tap gathered is folded into its state (taps merge in any order).
-    fn into_part(self) -> Part {
+    fn into_part(mut self) -> Part {
+        self.payoff.flush(self.context.payoff);
         if let Some((_, file)) = self.tap {
             file.finish();
         }
@@ -364,6 +447,7 @@ pub(super) fn scan_file<'a>(
     options: &'a ScanOptions,
     held: &'a AtomicUsize,
     budget: &'a Budget,
+    payoff: &'a partial::Payoff,
     emit: &mut dyn FnMut(Vec<Finding>),
 ) -> FileOutcome<'a> {
     if options.reference {
@@ -377,6 +461,7 @@ pub(super) fn scan_file<'a>(
         // event's time, account and region, so then every record is parsed. A watch sees every
         // event.
         shortcut: options.scope.is_everything() && options.watch.is_none(),
+        payoff,
     };
     let mut scan = FileScan::new(context);
     let parallel = options.watch.is_none()

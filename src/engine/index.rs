@@ -19,6 +19,11 @@ pub(super) struct RuleIndex {
 }
 
 impl RuleIndex {
+    /// The rules tried on every event (no event selector).
+    pub(super) fn always(&self) -> &[usize] {
+        &self.always
+    }
+
     pub(super) fn new(rules: &[Rule]) -> RuleIndex {
         let mut index = RuleIndex::default();
         for (i, rule) in rules.iter().enumerate() {

@@ -16,6 +16,7 @@ pub mod explain;
 mod file;
 mod index;
 mod ordered;
+mod partial;
 mod render;
 mod rule_set;
 mod scan;

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::coverage::{Controls, Coverage};
 use super::eval;
 use super::index::RuleIndex;
+use super::partial::{MemberSet, PartialTrees};
 use crate::finding::Match;
 use crate::rule::annotation::{self, AnnotationReads};
 use crate::rule::correlation::Correlation;
@@ -30,6 +31,10 @@ pub struct RuleSet {
     /// Per rule: what it reads of the enrichment annotation (`$.trailgate`,
     /// `rule::annotation::reads`).
     annotation: Vec<AnnotationReads>,
+    /// The members each rule's condition reads, for deciding events on partial trees.
+    partial: PartialTrees,
+    /// A rule tried on every event can be decided on a partial tree.
+    partial_for_every_event: bool,
 }
 
 /// What evaluating one event produced.
@@ -56,8 +61,10 @@ impl RuleSet {
         silent: BTreeSet<String>,
     ) -> RuleSet {
         let reports = rules.iter().map(|r| !silent.contains(&r.id)).collect();
-        let annotation = rules.iter().map(annotation::reads).collect();
+        let annotation: Vec<AnnotationReads> = rules.iter().map(annotation::reads).collect();
+        let partial = PartialTrees::new(&rules, &annotation);
         let index = RuleIndex::new(&rules);
+        let partial_for_every_event = index.always().iter().any(|&rule| partial.decides(rule));
         let controls = Controls::new(&rules);
         let by_id = rules
             .iter()
@@ -73,7 +80,55 @@ impl RuleSet {
             silent,
             reports,
             annotation,
+            partial,
+            partial_for_every_event,
         }
+    }
+
+    /// The top-level members a partial tree must hold to decide an event for these candidates
+    /// (`engine::partial`), or `None` when one of them needs the whole tree.
+    pub(super) fn partial_members(&self, candidates: &[usize]) -> Option<MemberSet> {
+        self.partial.members(candidates)
+    }
+
+    /// Whether a rule tried on every event can be decided on a partial tree: then every
+    /// record's member spans are noted as its head is read (otherwise only a record with such
+    /// a candidate has them read, in a second walk).
+    pub(super) fn partial_trees_for_every_event(&self) -> bool {
+        self.partial_for_every_event
+    }
+
+    /// Whether `member` belongs in a partial tree of `set`.
+    pub(super) fn keeps_member(&self, set: MemberSet, member: &str) -> bool {
+        self.partial.keeps(set, member)
+    }
+
+    /// Decides an event on a partial tree holding at least `partial_members(candidates)`. True
+    /// when no candidate matches: the event's coverage is then counted exactly as
+    /// `evaluate_annotated` counts it. False, with nothing counted, when one matches: the caller
+    /// evaluates the whole tree.
+    pub(super) fn unmatched_on_partial(
+        &self,
+        partial: &Value,
+        candidates: &[usize],
+        out: &mut EventResult,
+    ) -> bool {
+        let failed = call_failed(partial);
+        let selected = |i: &&usize| outcome_selected(self.rules[**i].selector.outcome, failed);
+        if candidates
+            .iter()
+            .filter(selected)
+            .any(|&i| eval::matches(&self.rules[i].condition, partial))
+        {
+            return false;
+        }
+        if !candidates.is_empty() {
+            out.coverage.next_event(self);
+            for &i in candidates.iter().filter(selected) {
+                out.coverage.checked(self, i);
+            }
+        }
+        true
     }
 
     /// Whether the rule at this index is evaluated on the annotated event: its condition or an

@@ -127,6 +127,7 @@ pub fn scan_streaming<T: Send>(
         options.threads
     };
     let budget = Budget::new(threads, BATCHES_PER_THREAD);
+    let payoff = super::partial::Payoff::default();
 
     let mut result = ScanResult {
         errors,
@@ -181,7 +182,7 @@ pub fn scan_streaming<T: Send>(
     let scan_one = |file: &TrailFile, send: &mut dyn FnMut(T)| -> (FileOutcome<'_>, Option<T>) {
         let mut tally = BTreeMap::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            scan_file(rules, file, options, &held, &budget, &mut |findings| {
+            scan_file(rules, file, options, &held, &budget, &payoff, &mut |findings| {
                 send(part(findings, &mut tally))
             })
         }))

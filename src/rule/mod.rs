@@ -12,6 +12,7 @@ pub mod file;
 pub mod filter;
 pub mod first_seen;
 pub mod load;
+pub mod members;
 pub mod native_correlation;
 pub mod path;
 pub mod recommended;

@@ -215,6 +215,27 @@ pub struct Head<'a> {
 /// plain strings, or writes one of these fields with escapes or another type: the caller then
 /// parses it properly.
 pub fn head(text: &str) -> Option<Head<'_>> {
+    head_and(text, |_| {})
+}
+
+/// Where one top-level member of a record lies in its text: its name (unescaped, so the text is
+/// the name) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSpan {
+    pub name: std::ops::Range<usize>,
+    pub value: std::ops::Range<usize>,
+}
+
+/// `head`, and the span of every top-level member, in order, into `members` (cleared first).
+/// With `head` given, the record parses whole (see `skip_value`), and so does each member's
+/// value on its own: the engine builds a tree of some members from their spans
+/// (`engine::partial`).
+pub fn head_and_members<'t>(text: &'t str, members: &mut Vec<MemberSpan>) -> Option<Head<'t>> {
+    members.clear();
+    head_and(text, |span| members.push(span))
+}
+
+fn head_and(text: &str, mut member: impl FnMut(MemberSpan)) -> Option<Head<'_>> {
     let bytes = text.as_bytes();
     let mut i = skip_ws(bytes, 0);
     if bytes.get(i) != Some(&b'{') {
@@ -234,11 +255,13 @@ pub fn head(text: &str) -> Option<Head<'_>> {
             _ => return None,
         }
         let (key, after) = string(bytes, i)?;
+        let name = i + 1..after - 1;
         i = skip_ws(bytes, after);
         if bytes.get(i) != Some(&b':') {
             return None;
         }
         i = skip_ws(bytes, i + 1);
+        let start = i;
         let slot = match key {
             "eventSource" => Some(&mut head.source),
             "eventName" => Some(&mut head.name),
@@ -258,6 +281,10 @@ pub fn head(text: &str) -> Option<Head<'_>> {
             }
             None => i = skip_value(bytes, i)?,
         }
+        member(MemberSpan {
+            name,
+            value: start..i,
+        });
     }
     (head.source.is_some() && head.name.is_some() && head.account.is_some()).then_some(head)
 }
