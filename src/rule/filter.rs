@@ -154,11 +154,19 @@ pub struct Unmatched {
 impl Unmatched {
     fn new(kind: &'static str, value: &str, known: &std::collections::BTreeSet<String>) -> Self {
         let known: Vec<String> = known.iter().cloned().collect();
-        // A pack's last part alone (`cis` for `aws/cis`) is the likeliest slip.
+        // A pack's last part alone (`cis` for `aws/cis`), or a framework's name cut short
+        // (`cis-aws-foundation` for `cis-aws-foundations`, every version), are the likeliest
+        // slips.
         let closest = known
             .iter()
             .find(|k| kind == "pack" && k.rsplit('/').next() == Some(value))
             .cloned()
+            .or_else(|| {
+                let key = known
+                    .iter()
+                    .find(|k| kind == "framework" && k.starts_with(value))?;
+                Some(framework_name(key).to_string())
+            })
             .or_else(|| super::error::closest(value, &known).map(str::to_string));
         Unmatched {
             kind,
@@ -166,6 +174,15 @@ impl Unmatched {
             closest,
             known,
         }
+    }
+}
+
+/// A compliance key without its version (`cis-aws-foundations` for
+/// `cis-aws-foundations-v5.0.0`), the name `--framework` takes for every version.
+fn framework_name(key: &str) -> &str {
+    match key.rfind("-v") {
+        Some(at) if key[at + 2..].starts_with(|c: char| c.is_ascii_digit()) => &key[..at],
+        _ => key,
     }
 }
 
@@ -235,6 +252,7 @@ mod tests {
                 "cis-aws-foundations-v5.0.0",
                 "nist",
                 "pci",
+                "cis-aws-foundation",
             ]
             .map(String::from)
             .to_vec(),
@@ -252,6 +270,11 @@ mod tests {
                 ("pack", "aws/ci", Some("aws/cis")),
                 ("tag", "IAM", Some("iam")),
                 ("framework", "pci", None),
+                (
+                    "framework",
+                    "cis-aws-foundation",
+                    Some("cis-aws-foundations")
+                ),
             ]
         );
         assert_eq!(unmatched[0].known, ["aws", "aws/cis", "aws/threats"]);
