@@ -16,17 +16,10 @@ use crate::rule::members::condition_reads;
 use crate::rule::Rule;
 use crate::source::records::MemberSpan;
 
-/// Members the engine reads of every event: `errorCode` (a rule's `outcome`), and those the
-/// summary of what was scanned reads (`scope`).
-const ENGINE_READS: &[&str] = &[
-    "errorCode",
-    "eventTime",
-    "eventSource",
-    "eventName",
-    "recipientAccountId",
-    "awsRegion",
-    "userIdentity",
-];
+/// Members the engine reads of an event it decides on a partial tree: `errorCode` (a rule's
+/// `outcome`). The summary of what was scanned takes the time, account and region from the
+/// record's head.
+const ENGINE_READS: &[&str] = &["errorCode"];
 
 /// A set of members, one bit per entry of `PartialTrees::names`.
 pub(super) type MemberSet = u128;
@@ -221,20 +214,12 @@ mod tests {
             let kept: Vec<&str> = names.into_iter().filter(|n| trees.keeps(set, n)).collect();
             Some(kept)
         };
-        assert_eq!(
-            kept(&[0]),
-            Some(vec!["requestParameters", "errorCode", "eventTime"])
-        );
+        assert_eq!(kept(&[0]), Some(vec!["requestParameters", "errorCode"]));
         assert_eq!(
             kept(&[1, 0]),
-            Some(vec![
-                "requestParameters",
-                "vpcEndpointId",
-                "errorCode",
-                "eventTime"
-            ])
+            Some(vec!["requestParameters", "vpcEndpointId", "errorCode"])
         );
-        assert_eq!(kept(&[]), Some(vec!["errorCode", "eventTime"]));
+        assert_eq!(kept(&[]), Some(vec!["errorCode"]));
         // `..` may reach any member; a rule that reads the annotation is tried on the whole,
         // annotated tree.
         assert_eq!(kept(&[0, 2]), None);
