@@ -281,6 +281,21 @@ fn findings_rendered_from_events_read_again_equal_findings_rendered_while_scanni
     // The observations went out with the run that wrote JSON Lines.
     let jsonl = std::fs::read_to_string(&lines).unwrap();
     assert!(jsonl.contains(r#""type":"observation""#), "{jsonl}");
+
+    // Where no temporary file can be made, the candidates are held in memory instead of
+    // spilled: the same bytes.
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::rename(&lines, elsewhere.path().join("run.jsonl")).unwrap();
+    let held = elsewhere.path().join("held.jsonl");
+    let output = binary()
+        .env("TMPDIR", dir.path().join("no such directory"))
+        .args(["scan", "--rules", RULES, "--fail-on", "never", "--quiet"])
+        .args(["-o", &format!("jsonl={}", arg(&held))])
+        .arg(arg(dir.path()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(std::fs::read_to_string(&held).unwrap(), jsonl);
 }
 
 #[test]

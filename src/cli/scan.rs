@@ -525,11 +525,6 @@ fn scan_collected(
         result.stats.merge(part_result.stats);
     }
     if first_seen::any(rules) {
-        // Judged without a store, the run's observations travel in its JSON Lines report, so
-        // that `report --from` can judge shards together (with a store they are final).
-        if observations_out {
-            result.observations = first_seen::observations(rules, &observer, &scanned);
-        }
         let mut none = NoHistory;
         let history: &mut dyn History = match batch {
             Some(batch) => batch,
@@ -546,6 +541,9 @@ fn scan_collected(
             history,
             &mut result,
             &mut render_later,
+            // Judged without a store, the run's observations travel in its JSON Lines report,
+            // so that `report --from` can judge shards together (with a store they are final).
+            observations_out,
         )?;
         result.stats.records_failed += unread.len();
         result.errors.append(&mut unread);

@@ -14,12 +14,14 @@
 //!   out of the gate.
 //! - [`signals`] and [`observations`]: the state of the correlation and first-seen stages,
 //!   carried by JSON Lines reports so that shards merge into the results of one scan.
+//! - [`spill`]: byte records kept in a temporary file (the observations' findings).
 
 pub mod baseline;
 pub mod fingerprint;
 pub mod observations;
 mod result;
 pub mod signals;
+pub mod spill;
 
 use std::sync::Arc;
 

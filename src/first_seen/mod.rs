@@ -135,33 +135,12 @@ impl<P> Observer<P> {
 /// One combination's key (the JSON array of its values) and spans, read back from a report.
 pub type KeySpans<P> = (Box<[u8]>, Vec<Span<P>>);
 
-/// One rule's observations, read-only (to carry them in a report).
-pub struct RuleView<'a, P> {
-    /// Index in the rule set.
-    pub rule: usize,
-    pub no_key: u64,
-    pub no_time: u64,
-    /// Each combination's key (the JSON array of its values) and spans.
-    pub keys: Vec<(&'a [u8], &'a Spans<P>)>,
-}
-
 impl<P> Observer<P> {
-    /// Every rule's observations, by rule index; keys in byte order.
-    pub fn view(&self) -> impl Iterator<Item = RuleView<'_, P>> {
-        self.rules.iter().map(|(&rule, observed)| {
-            let mut keys: Vec<(&[u8], &Spans<P>)> = observed
-                .keys
-                .iter()
-                .map(|(key, spans)| (&**key, spans))
-                .collect();
-            keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            RuleView {
-                rule,
-                no_key: observed.no_key,
-                no_time: observed.no_time,
-                keys,
-            }
-        })
+    /// Every rule's matches without a key and without a time, by rule index.
+    pub fn counts(&self) -> impl Iterator<Item = (usize, (u64, u64))> + '_ {
+        self.rules
+            .iter()
+            .map(|(&rule, observed)| (rule, (observed.no_key, observed.no_time)))
     }
 
     /// Adds observations read back from a report: `rule`'s counts and one combination's spans
@@ -291,10 +270,22 @@ impl History for Batch<'_> {
 /// Judges the observations of a run against the history: returns the payloads of the new
 /// combinations (in no particular order; reports sort them) and a summary per rule, and writes
 /// the run's observations, the coverage and the pruning into `history`.
-pub fn judge<P>(
+pub fn judge<P: Clone>(
     observer: Observer<P>,
     rules: &[Judged<'_>],
     history: &mut dyn History,
+) -> Result<(Vec<P>, Vec<RuleSummary>), StateError> {
+    judge_carrying(observer, rules, history, &mut |_, _, _| {})
+}
+
+/// [`judge`], handing `carry` each combination (rule index, key, spans) once judged, in the
+/// order of `rules` and, within a rule, of the keys' bytes, so that a report can carry the observations without a
+/// copy of them all beside the observer.
+pub fn judge_carrying<P: Clone>(
+    observer: Observer<P>,
+    rules: &[Judged<'_>],
+    history: &mut dyn History,
+    carry: &mut dyn FnMut(usize, Box<[u8]>, Spans<P>),
 ) -> Result<(Vec<P>, Vec<RuleSummary>), StateError> {
     let mut observer = observer;
     let mut findings = Vec::new();
@@ -323,21 +314,24 @@ pub fn judge<P>(
             no_time: observed.no_time,
             ..RuleSummary::default()
         };
+        let mut keys: Vec<(Box<[u8]>, Spans<P>)> = observed.keys.into_iter().collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let Some(coverage) = coverage else {
             // Nothing this rule scanned had a time, and it never ran before: no observations.
+            for (key, spans) in keys {
+                carry(rule.rule, key, spans);
+            }
             summaries.push(summary);
             continue;
         };
         let keep_from = coverage
             .latest
             .saturating_sub(h.saturating_mul(KEEP_WINDOWS));
-        let mut keys: Vec<(Box<[u8]>, Spans<P>)> = observed.keys.into_iter().collect();
-        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (key, spans) in keys {
             let prior = history.seen(&rule.fingerprint, &key)?;
             let mut intervals: Vec<Interval> = prior.clone();
             intervals.extend(spans.intervals());
-            for span in spans.into_spans() {
+            for span in spans.as_slice() {
                 if seen_in(&prior, span.from, h) {
                     continue;
                 }
@@ -345,7 +339,7 @@ pub fn judge<P>(
                     summary.learning += 1;
                 } else {
                     summary.new += 1;
-                    findings.push(span.payload);
+                    findings.push(span.payload.clone());
                 }
             }
             let mut merged = merge_intervals(intervals, h);
@@ -353,6 +347,7 @@ pub fn judge<P>(
             if !merged.is_empty() {
                 history.put_seen(&rule.fingerprint, &key, &merged)?;
             }
+            carry(rule.rule, key, spans);
         }
         history.prune_seen(&rule.fingerprint, keep_from)?;
         let kept = Coverage {

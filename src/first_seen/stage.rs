@@ -4,24 +4,28 @@
 //!
 //! The candidate finding is rendered in the worker, while the event is at hand, and only for a
 //! match that starts a new span so far (at most one per key and episode in a file), so nothing
-//! needs the event after the scan. Or, when every file can be read again and no report carries
-//! the observations ([`FirstSeenTap::new`]'s `later`), only the event's place is kept, and the
-//! findings of the combinations judged new are rendered at the end from their events read again
-//! (`engine::render_again`): a rendered finding is some 1.4 KB, a place some 50 bytes, and a run
-//! holds one per combination and episode.
+//! needs the event after the scan; it is written to a temporary file (`finding::spill`) and read
+//! back when judged new or when a JSON Lines report carries it. Or, when every file can be read
+//! again and no report carries the observations ([`FirstSeenTap::new`]'s `later`), only the
+//! event's place is kept, and the findings of the combinations judged new are rendered at the
+//! end from their events read again (`engine::render_again`). A rendered finding is some 1.7 KB
+//! in memory, a place or a spilled finding's handle some 50 bytes, and a run holds one per
+//! combination and episode.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
-use super::{judge, EventRef, History, Judged, Observer, Span};
+use super::{judge, judge_carrying, EventRef, History, Judged, Observer, Span, Spans};
 use crate::engine::{render, RuleSet, Tap, TapFile};
-use crate::finding::observations::{Observations, ObservedKey, ObservedRule, ObservedSpan};
+use crate::finding::observations::{ObservedKey, ObservedRule, ObservedSpan, SpanFinding};
+use crate::finding::spill::{Spill, Spilled};
 use crate::finding::{Finding, FirstSeenCounts, ScanResult, MAX_EVENT_BYTES};
 use crate::rule::Rule;
-use crate::source::Origin;
+use crate::source::{InputError, Origin};
 use crate::state::{rule_fingerprint, Coverage, StateError};
+use crate::wire;
 
 /// Whether any rule of the set has `first_seen`.
 pub fn any(rules: &RuleSet) -> bool {
@@ -43,6 +47,9 @@ pub struct FirstSeenTap {
     keep_events: bool,
     /// Keep only the place of each candidate's event (`Candidate::Later`).
     later: bool,
+    /// Where rendered candidates go (`Candidate::Spilled`); `None` with `later`, or when no
+    /// temporary file could be made (then they are held: `Candidate::Rendered`).
+    spill: Option<Arc<Spill>>,
     observed: Mutex<Observer<Candidate>>,
 }
 
@@ -51,6 +58,9 @@ pub struct FirstSeenTap {
 pub enum Candidate {
     /// The finding, rendered while the event was at hand.
     Rendered(Arc<Finding>),
+    /// The same, in a spill: its JSON Lines text and the event it keeps (`spilled`), read back
+    /// with [`unspill`]; `at` is the event's place.
+    Spilled { text: Spilled, at: EventRef },
     /// Where the event is, to render its finding at the end from the event read again: the rule
     /// (its index in the run's whole rule set), the event's place and its eventTime (to check
     /// that the record read again is the one observed).
@@ -99,6 +109,7 @@ impl FirstSeenTap {
             global,
             keep_events,
             later,
+            spill: if later { None } else { Spill::new().ok() },
             observed: Mutex::new(Observer::default()),
         })
     }
@@ -146,6 +157,8 @@ impl TapFile for FileObservations<'_> {
             file: origin.file.clone(),
             record: origin.record,
         };
+        let place = at.clone();
+        let spill = self.tap.spill.as_ref();
         let (keep, later) = (self.tap.keep_events, self.tap.later);
         // `observe` asks for a candidate only for a match with a time and a key.
         let time = if later {
@@ -160,7 +173,14 @@ impl TapFile for FileObservations<'_> {
                     origin: origin.clone(),
                     time,
                 },
-                None => Candidate::Rendered(Arc::new(rendered(found, event, origin, keep))),
+                None => {
+                    let finding = rendered(found, event, origin, keep);
+                    match spill.map(|spill| spilled(spill, &finding)) {
+                        Some(Ok(text)) => Candidate::Spilled { text, at: place },
+                        // No spill, or it failed: held, nothing lost.
+                        None | Some(Err(_)) => Candidate::Rendered(Arc::new(finding)),
+                    }
+                }
             });
     }
 
@@ -196,6 +216,51 @@ pub fn rendered(rule: &Rule, event: &Value, origin: &Origin, keep: bool) -> Find
     finding
 }
 
+/// Writes a candidate's finding to `spill`: its JSON Lines text (what a report carries, and
+/// what [`unspill`] reads) and the event it keeps.
+fn spilled(spill: &Arc<Spill>, finding: &Finding) -> std::io::Result<Spilled> {
+    let text = serde_json::to_vec(&wire::Finding::new(finding, None, wire::Detail::Lines))?;
+    let event = finding.event.as_deref().unwrap_or_default();
+    spill.put(&text, event.as_bytes())
+}
+
+/// A spilled candidate's finding, read back.
+pub fn unspill(text: &Spilled) -> Result<Finding, String> {
+    let (finding, event) = text
+        .read()
+        .map_err(|err| format!("cannot read the temporary file of first-seen findings: {err}"))?;
+    let bad = |err: String| format!("a first-seen finding read back is not valid: {err}");
+    let mut finding = serde_json::from_slice::<wire::Finding<'_>>(&finding)
+        .map_err(|err| bad(err.to_string()))?
+        .into_finding(&mut |name| Arc::from(name))
+        .map_err(bad)?;
+    if !event.is_empty() {
+        let event = String::from_utf8(event).map_err(|err| bad(err.to_string()))?;
+        finding.event = Some(Arc::from(event));
+    }
+    Ok(finding)
+}
+
+/// A spilled candidate's finding; one that cannot be read back is an error at its event in
+/// `result`, never dropped.
+fn read_back(text: &Spilled, at: EventRef, result: &mut ScanResult) -> Option<Finding> {
+    match unspill(text) {
+        Ok(finding) => Some(finding),
+        Err(message) => {
+            result.stats.records_failed += 1;
+            result.errors.push(InputError {
+                file: at.file,
+                record: Some(at.record),
+                line: None,
+                message: format!(
+                    "{message}; the first-seen finding at this event is lost: scan again"
+                ),
+            });
+            None
+        }
+    }
+}
+
 /// The `eventTime` span of a scan's evaluated events (`Stats::first_event`, `last_event`): what
 /// the rules it ran with covered.
 pub fn scanned(result: &ScanResult) -> Option<Coverage> {
@@ -206,54 +271,61 @@ pub fn scanned(result: &ScanResult) -> Option<Coverage> {
     })
 }
 
-/// The observations of a scan as its result carries them (JSON Lines writes them), for every
-/// first_seen rule of `rules`, so that `report --from` can judge shards as one scan
-/// ([`recompute`]). `scanned` as for [`finish`].
-pub fn observations(
+/// A combination's observations as a report carries them (JSON Lines writes them), so that
+/// `report --from` can judge shards as one scan ([`recompute`]). The key moves as it is: the
+/// JSON array of the values (`key_of`).
+fn observed_key(rule_id: Arc<str>, key: Box<[u8]>, spans: Spans<Candidate>) -> ObservedKey {
+    ObservedKey {
+        rule_id,
+        values_json: key,
+        // A run whose observations are written out renders its candidates
+        // (`FirstSeenTap::new`).
+        spans: spans
+            .into_spans()
+            .into_iter()
+            .filter_map(|span| {
+                let finding = match span.payload {
+                    Candidate::Rendered(finding) => SpanFinding::Held(finding),
+                    Candidate::Spilled { text, at } => SpanFinding::Spilled {
+                        text,
+                        file: at.file,
+                        record: at.record,
+                    },
+                    Candidate::Later { .. } => return None,
+                };
+                Some(ObservedSpan {
+                    from: span.from,
+                    to: span.to,
+                    finding,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The header of every first_seen rule of `rules` as a report carries it: what it covered
+/// (`scanned` as for [`finish`]) and the matches it could not place.
+fn observed_rules(
     rules: &RuleSet,
     observer: &Observer<Candidate>,
     scanned: &BTreeMap<usize, Coverage>,
-) -> Observations {
-    let mut out = Observations::default();
-    let views: BTreeMap<usize, super::RuleView<'_, Candidate>> =
-        observer.view().map(|view| (view.rule, view)).collect();
-    for (i, rule) in rules.rules().iter().enumerate() {
-        if rule.first_seen.is_none() {
-            continue;
-        }
-        let view = views.get(&i);
-        out.rules.push(ObservedRule {
-            rule_id: rule.id.clone(),
-            scanned: scanned.get(&i).map(|c| (c.from, c.latest)),
-            no_key: view.map_or(0, |v| v.no_key),
-            no_time: view.map_or(0, |v| v.no_time),
-        });
-        for (key, spans) in view.map(|v| v.keys.as_slice()).unwrap_or_default() {
-            // Keys are JSON arrays of strings (`key_of`); any other is not ours to carry.
-            let Ok(values) = serde_json::from_slice::<Vec<String>>(key) else {
-                continue;
-            };
-            out.keys.push(ObservedKey {
+) -> Vec<ObservedRule> {
+    let counts: BTreeMap<usize, (u64, u64)> = observer.counts().collect();
+    rules
+        .rules()
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| rule.first_seen.is_some())
+        .map(|(i, rule)| {
+            let (no_key, no_time) = counts.get(&i).copied().unwrap_or_default();
+            ObservedRule {
                 rule_id: rule.id.clone(),
-                values,
-                // A run whose observations are written out renders its candidates
-                // (`FirstSeenTap::new`).
-                spans: spans
-                    .as_slice()
-                    .iter()
-                    .filter_map(|span| match &span.payload {
-                        Candidate::Rendered(finding) => Some(ObservedSpan {
-                            from: span.from,
-                            to: span.to,
-                            finding: finding.clone(),
-                        }),
-                        Candidate::Later { .. } => None,
-                    })
-                    .collect(),
-            });
-        }
-    }
-    out
+                scanned: scanned.get(&i).map(|c| (c.from, c.latest)),
+                no_key,
+                no_time,
+            }
+        })
+        .collect()
 }
 
 /// `report --from`: judges the first_seen rules whose observations the merged reports carry
@@ -294,34 +366,35 @@ pub fn recompute(
         }
     }
     for key in &result.observations.keys {
-        let Some(&(i, rule)) = index.get(key.rule_id.as_str()) else {
+        let Some(&(i, rule)) = index.get(&*key.rule_id) else {
             continue;
         };
-        let Ok(bytes) = serde_json::to_vec(&key.values) else {
-            continue;
-        };
+        let bytes = key.values_json.clone();
         let spans = key
             .spans
             .iter()
             .filter_map(|span| {
-                let at = span.finding.event_location()?;
+                let (file, record) = span.finding.place()?;
+                let first = EventRef {
+                    file: file.clone(),
+                    record,
+                };
+                let payload = match &span.finding {
+                    SpanFinding::Held(finding) => Candidate::Rendered(finding.clone()),
+                    SpanFinding::Spilled { text, .. } => Candidate::Spilled {
+                        text: text.clone(),
+                        at: first.clone(),
+                    },
+                };
                 Some(Span {
                     from: span.from,
                     to: span.to,
-                    first: EventRef {
-                        file: at.file.clone(),
-                        record: at.record,
-                    },
-                    payload: Candidate::Rendered(span.finding.clone()),
+                    first,
+                    payload,
                 })
             })
             .collect();
-        observer.absorb(
-            i,
-            history_of(rule),
-            (0, 0),
-            Some((bytes.into_boxed_slice(), spans)),
-        );
+        observer.absorb(i, history_of(rule), (0, 0), Some((bytes, spans)));
     }
     result
         .findings
@@ -343,6 +416,7 @@ pub fn recompute(
         history,
         result,
         &mut |_| Vec::new(),
+        false,
     )?;
     result.findings.extend(found);
     result.sort();
@@ -353,7 +427,9 @@ pub fn recompute(
 /// `rules` (`scanned`: rule index -> the eventTime span this run scanned with it), writes the
 /// run's observations into `history`, counts the findings and each rule's summary into the
 /// result's statistics, and returns the findings in report order. `later` renders the findings
-/// of new combinations kept as places (`Candidate::Later`).
+/// of new combinations kept as places (`Candidate::Later`). With `carry`, the result carries
+/// the observations (`ScanResult::observations`) for a JSON Lines report, so that
+/// `report --from` can judge shards as one scan ([`recompute`]).
 pub fn finish(
     rules: &RuleSet,
     observer: Observer<Candidate>,
@@ -361,9 +437,12 @@ pub fn finish(
     history: &mut dyn History,
     result: &mut ScanResult,
     later: &mut RenderLater<'_>,
+    carry: bool,
 ) -> Result<Vec<Finding>, StateError> {
     let every: Vec<usize> = (0..rules.rules().len()).collect();
-    let findings = judge_rules(rules, &every, observer, scanned, history, result, later)?;
+    let findings = judge_rules(
+        rules, &every, observer, scanned, history, result, later, carry,
+    )?;
     let stats = &mut result.stats;
     for finding in &findings {
         stats.findings += 1;
@@ -376,7 +455,9 @@ pub fn finish(
 }
 
 /// Judges the first_seen rules among `which` (rule indexes) and writes each one's summary into
-/// the result's statistics; returns their findings in report order.
+/// the result's statistics; returns their findings in report order. With `carry`, the result
+/// carries the observations, made while they are judged.
+#[allow(clippy::too_many_arguments)]
 fn judge_rules(
     rules: &RuleSet,
     which: &[usize],
@@ -385,6 +466,7 @@ fn judge_rules(
     history: &mut dyn History,
     result: &mut ScanResult,
     later: &mut RenderLater<'_>,
+    carry: bool,
 ) -> Result<Vec<Finding>, StateError> {
     let judged: Vec<Judged<'_>> = which
         .iter()
@@ -400,7 +482,22 @@ fn judge_rules(
             })
         })
         .collect();
-    let (found, summaries) = judge(observer, &judged, history)?;
+    let mut carried = Vec::new();
+    if carry {
+        result.observations.rules = observed_rules(rules, &observer, scanned);
+    }
+    let (found, summaries) = if carry {
+        let mut ids: BTreeMap<usize, Arc<str>> = BTreeMap::new();
+        judge_carrying(observer, &judged, history, &mut |rule, key, spans| {
+            let rule_id = ids
+                .entry(rule)
+                .or_insert_with(|| Arc::from(rules.rules()[rule].id.as_str()));
+            carried.push(observed_key(rule_id.clone(), key, spans));
+        })?
+    } else {
+        judge(observer, &judged, history)?
+    };
+    result.observations.keys.append(&mut carried);
     let mut findings = Vec::new();
     let mut places = Vec::new();
     for candidate in found {
@@ -410,6 +507,7 @@ fn judge_rules(
             Candidate::Rendered(f) => {
                 findings.push(Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
             }
+            Candidate::Spilled { text, at } => findings.extend(read_back(&text, at, result)),
             // Helper rules give no findings: not read again.
             Candidate::Later { rule, origin, time } if rules.reports(rule) => {
                 places.push(LaterFinding { rule, origin, time })
@@ -440,4 +538,78 @@ fn judge_rules(
         );
     }
     Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{EventLocation, Evidence, Location};
+    use crate::rule::Severity;
+
+    fn candidate() -> Finding {
+        Finding {
+            rule_id: "aws-access-key-new-address".into(),
+            severity: Severity::Medium,
+            title: "Long-term access key used from a new address".into(),
+            message: "Access key AKIA1 used from 192.0.2.1, new in 14 days.".into(),
+            location: Location::Event(EventLocation {
+                file: Arc::from("trail.json"),
+                record: 3,
+                event_id: Some("e3".into()),
+                source_ip: Some("192.0.2.1".into()),
+                ..EventLocation::default()
+            }),
+            evidence: vec![Evidence {
+                path: "$.sourceIPAddress".into(),
+                value: Some(serde_json::json!("192.0.2.1")),
+            }],
+            baseline: None,
+            event: Some(Arc::from(r#"{"eventName":"ListBuckets"}"#)),
+        }
+    }
+
+    #[test]
+    fn a_spilled_candidate_reads_back_whole_with_its_event() {
+        let spill = Spill::new().unwrap();
+        let mut finding = candidate();
+        assert_eq!(
+            unspill(&spilled(&spill, &finding).unwrap()).unwrap(),
+            finding
+        );
+        finding.event = None;
+        assert_eq!(
+            unspill(&spilled(&spill, &finding).unwrap()).unwrap(),
+            finding
+        );
+    }
+
+    #[test]
+    fn a_candidate_that_does_not_read_back_is_an_error_at_its_event() {
+        let spill = Spill::new().unwrap();
+        let torn = spill.put(b"{\"rule_id\":", b"").unwrap();
+        let err = unspill(&torn).unwrap_err();
+        assert!(err.contains("not valid"), "{err}");
+        let mut result = ScanResult::default();
+        let at = EventRef {
+            file: Arc::from("trail.json"),
+            record: 3,
+        };
+        assert_eq!(read_back(&torn, at, &mut result), None);
+        let [error] = result.errors.as_slice() else {
+            panic!("{:?}", result.errors);
+        };
+        assert_eq!((&*error.file, error.record), ("trail.json", Some(3)));
+        assert!(
+            error.message.contains("is lost: scan again"),
+            "{}",
+            error.message
+        );
+        assert_eq!(result.stats.records_failed, 1);
+        let whole = spilled(&spill, &candidate()).unwrap();
+        let at = EventRef {
+            file: Arc::from("trail.json"),
+            record: 3,
+        };
+        assert_eq!(read_back(&whole, at, &mut result), Some(candidate()));
+    }
 }

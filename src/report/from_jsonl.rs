@@ -9,6 +9,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::finding::spill::Spill;
 use crate::finding::{Location, ScanResult, Stats};
 use crate::scope::Scope;
 use crate::time::parse_rfc3339;
@@ -44,6 +45,9 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
     // the lines of a large run add up to hundreds of MB (a SHA-256 collision is not a concern).
     let mut signal_keys: HashSet<[u8; 32]> = HashSet::new();
     let mut observation_lines: HashSet<[u8; 32]> = HashSet::new();
+    // The observations' findings (one per combination and episode) wait in a temporary file,
+    // made at the first observation line; without one they are held in memory.
+    let mut spill: Option<Option<Arc<Spill>>> = None;
     let mut scope: Option<Scope> = None;
     let mut inputs_seen: HashSet<String> = HashSet::new();
     // File names are shared, as in a scan.
@@ -106,8 +110,9 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Merged, String> {
                 // Likewise: a share read twice adds its observations once.
                 Record::Observation(observation) => {
                     if observation_lines.insert(digest(line)) {
+                        let spill = spill.get_or_insert_with(|| Spill::new().ok());
                         observation
-                            .add_to(&mut merged.result.observations, &mut intern)
+                            .add_to(&mut merged.result.observations, &mut intern, spill.as_ref())
                             .map_err(|e| at(format!("observation record: {e}")))?;
                     }
                 }

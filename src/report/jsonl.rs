@@ -53,7 +53,8 @@ impl StreamingReport for JsonLines {
             line(out, &wire::ObservationLine::rule(rule))?;
         }
         for key in &result.observations.keys {
-            line(out, &wire::ObservationLine::key(key))?;
+            wire::ObservationLine::write_key(key, out)?;
+            writeln!(out)?;
         }
         let stats = &result.stats;
         let summary = wire::Summary {

@@ -12,12 +12,17 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::finding::observations::{Observations, ObservedKey, ObservedRule, ObservedSpan};
+use crate::finding::observations::{
+    Observations, ObservedKey, ObservedRule, ObservedSpan, SpanFinding,
+};
 use crate::finding::signals::SignalRecord;
+use crate::finding::spill::Spill;
 use crate::finding::{self, EventLocation, Location, Measure, Member, Window};
 use crate::rule::Severity;
 use crate::source::{InputError, SkipReason, Skipped};
@@ -107,11 +112,12 @@ pub struct ScannedOut {
     pub latest: i64,
 }
 
-/// A span of observations of one combination, with its first event's finding.
+/// A span of observations of one combination, with its first event's finding (its text as read:
+/// `report --from` keeps it in a spill, and parses it once it is judged new).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SpanOut<'a> {
     #[serde(borrow)]
-    pub finding: Finding<'a>,
+    pub finding: &'a RawValue,
     pub from: i64,
     pub to: i64,
 }
@@ -133,64 +139,76 @@ impl<'a> ObservationLine<'a> {
         }
     }
 
-    /// One combination's line.
-    pub fn key(key: &'a ObservedKey) -> ObservationLine<'a> {
-        ObservationLine {
-            no_key: None,
-            no_time: None,
-            rule_id: Cow::Borrowed(&key.rule_id),
-            scanned: None,
-            spans: Some(
-                key.spans
-                    .iter()
-                    .map(|span| SpanOut {
-                        finding: Finding::new(&span.finding, None, Detail::Lines),
-                        from: span.from,
-                        to: span.to,
-                    })
-                    .collect(),
-            ),
-            kind: Kind::Observation,
-            values: Some(
-                key.values
-                    .iter()
-                    .map(|v| Cow::Borrowed(v.as_str()))
-                    .collect(),
-            ),
+    /// Writes one combination's line, without its newline: the bytes serde would write for an
+    /// `ObservationLine` of the key, with each spilled finding's text copied as it was written
+    /// (framed here rather than through serde, which would parse each text again to embed it).
+    pub fn write_key(key: &ObservedKey, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"{\"rule_id\":")?;
+        serde_json::to_writer(&mut *out, &key.rule_id)?;
+        out.write_all(b",\"spans\":[")?;
+        for (i, span) in key.spans.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(b"{\"finding\":")?;
+            match &span.finding {
+                SpanFinding::Held(finding) => {
+                    serde_json::to_writer(&mut *out, &Finding::new(finding, None, Detail::Lines))?
+                }
+                SpanFinding::Spilled { text, .. } => out.write_all(&text.read_first()?)?,
+            }
+            write!(out, ",\"from\":{},\"to\":{}}}", span.from, span.to)?;
         }
+        out.write_all(b"],\"type\":\"observation\",\"values\":")?;
+        out.write_all(&key.values_json)?;
+        out.write_all(b"}")
     }
 
-    /// Adds what the line says to `observations`.
+    /// Adds what the line says to `observations`. Each span's finding goes to `spill` when one
+    /// is given and takes it, else it is held in memory.
     pub fn add_to(
         self,
         observations: &mut Observations,
         intern: &mut dyn FnMut(&str) -> std::sync::Arc<str>,
+        spill: Option<&std::sync::Arc<Spill>>,
     ) -> Result<(), String> {
-        let rule_id = self.rule_id.into_owned();
+        let rule_id = self.rule_id;
         match (self.values, self.spans) {
             (Some(values), Some(spans)) => {
                 let spans = spans
                     .into_iter()
                     .map(|span| {
-                        let finding = span.finding.into_finding(intern)?;
-                        if finding.event_location().is_none() {
+                        let text = span.finding.get();
+                        let finding = serde_json::from_str::<Finding<'_>>(text)
+                            .map_err(|e| format!("a span's finding: {e}"))?
+                            .into_finding(intern)?;
+                        let Some(at) = finding.event_location() else {
                             return Err("a span's finding must be at one event".to_string());
-                        }
+                        };
+                        let (file, record) = (at.file.clone(), at.record);
+                        let finding = match spill.map(|s| s.put(text.as_bytes(), b"")) {
+                            Some(Ok(text)) => SpanFinding::Spilled { text, file, record },
+                            // No spill, or it failed: held, nothing lost.
+                            None | Some(Err(_)) => SpanFinding::Held(std::sync::Arc::new(finding)),
+                        };
                         Ok(ObservedSpan {
                             from: span.from,
                             to: span.to,
-                            finding: std::sync::Arc::new(finding),
+                            finding,
                         })
                     })
                     .collect::<Result<Vec<_>, String>>()?;
+                let values_json = serde_json::to_vec(&values)
+                    .map_err(|e| format!("`values`: {e}"))?
+                    .into_boxed_slice();
                 observations.keys.push(ObservedKey {
-                    rule_id,
-                    values: values.into_iter().map(Cow::into_owned).collect(),
-                    spans,
+                    rule_id: std::sync::Arc::from(&*rule_id),
+                    values_json,
+                    spans: spans.into_boxed_slice(),
                 });
             }
             (None, None) => observations.rules.push(ObservedRule {
-                rule_id,
+                rule_id: rule_id.into_owned(),
                 scanned: self.scanned.flatten().map(|s| (s.from, s.latest)),
                 no_key: self.no_key.unwrap_or_default(),
                 no_time: self.no_time.unwrap_or_default(),
@@ -980,6 +998,115 @@ mod tests {
             panic!("not a finding: {line}");
         };
         assert_eq!(read.into_finding(&mut intern).unwrap(), found);
+    }
+
+    fn event_finding(record: usize, message: &str) -> Found {
+        Found {
+            message: message.into(),
+            location: Location::Event(EventLocation {
+                file: Arc::from("a \"quoted\" trail.json"),
+                record,
+                event_id: Some(format!("e{record}")),
+                source_ip: Some("192.0.2.9".into()),
+                ..EventLocation::default()
+            }),
+            evidence: vec![finding::Evidence {
+                path: "$.n".into(),
+                value: Some(serde_json::json!({"f": 1.5, "u": "\u{e9}\n"})),
+            }],
+            ..window_finding()
+        }
+    }
+
+    /// The key line is framed by hand: it must be the bytes serde writes for the same line,
+    /// read back into the same observations, and written again unchanged from a spill.
+    #[test]
+    fn an_observation_key_line_is_serdes_bytes_and_round_trips_through_a_spill() {
+        let findings = [event_finding(7, "first"), event_finding(9, "second")];
+        let values = vec!["AKIA1".to_string(), "é\t".to_string()];
+        let key = ObservedKey {
+            rule_id: "aws-new \"key\"".into(),
+            values_json: serde_json::to_vec(&values).unwrap().into_boxed_slice(),
+            spans: findings
+                .iter()
+                .enumerate()
+                .map(|(i, f)| ObservedSpan {
+                    from: 100 * i as i64,
+                    to: 100 * i as i64 + 5,
+                    finding: SpanFinding::Held(Arc::new(f.clone())),
+                })
+                .collect(),
+        };
+        let mut framed = Vec::new();
+        ObservationLine::write_key(&key, &mut framed).unwrap();
+        let framed = String::from_utf8(framed).unwrap();
+        let texts: Vec<String> = findings
+            .iter()
+            .map(|f| serde_json::to_string(&Finding::new(f, None, Detail::Lines)).unwrap())
+            .collect();
+        let raws: Vec<Box<RawValue>> = texts
+            .iter()
+            .map(|t| RawValue::from_string(t.clone()).unwrap())
+            .collect();
+        let by_serde = ObservationLine {
+            no_key: None,
+            no_time: None,
+            rule_id: Cow::Borrowed(&key.rule_id),
+            scanned: None,
+            spans: Some(
+                key.spans
+                    .iter()
+                    .zip(&raws)
+                    .map(|(span, raw)| SpanOut {
+                        finding: raw,
+                        from: span.from,
+                        to: span.to,
+                    })
+                    .collect(),
+            ),
+            kind: Kind::Observation,
+            values: Some(values.iter().map(|v| Cow::Borrowed(v.as_str())).collect()),
+        };
+        assert_eq!(framed, serde_json::to_string(&by_serde).unwrap());
+
+        for spill in [None, Some(Spill::new().unwrap())] {
+            let Record::Observation(line) = read_record(&framed).unwrap() else {
+                panic!("not an observation: {framed}");
+            };
+            let mut read = Observations::default();
+            line.add_to(&mut read, &mut intern, spill.as_ref()).unwrap();
+            let [again] = read.keys.as_slice() else {
+                panic!("{read:?}");
+            };
+            assert_eq!(
+                (&again.rule_id, &again.values_json),
+                (&key.rule_id, &key.values_json)
+            );
+            for (span, found) in again.spans.iter().zip(&findings) {
+                let at = found.event_location().unwrap();
+                assert_eq!(span.finding.place(), Some((&at.file, at.record)));
+                match (&span.finding, &spill) {
+                    (SpanFinding::Held(held), None) => assert_eq!(**held, *found),
+                    (SpanFinding::Spilled { .. }, Some(_)) => {}
+                    (other, _) => panic!("{other:?} with spill {spill:?}"),
+                }
+            }
+            let mut written = Vec::new();
+            ObservationLine::write_key(again, &mut written).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), framed);
+        }
+
+        let windowed = framed.replace(
+            &texts[0],
+            &serde_json::to_string(&Finding::new(&window_finding(), None, Detail::Lines)).unwrap(),
+        );
+        let Record::Observation(line) = read_record(&windowed).unwrap() else {
+            panic!("{windowed}");
+        };
+        let err = line
+            .add_to(&mut Observations::default(), &mut intern, None)
+            .unwrap_err();
+        assert!(err.contains("must be at one event"), "{err}");
     }
 
     #[test]
