@@ -357,4 +357,27 @@ fn mistakes_name_the_file_line_and_column() {
         run.stderr,
         "error: trailgate.toml:2:1: `fial-on`: unknown key `fial-on`\n  help: did you mean `fail-on`?\n1 error in trailgate.toml; nothing was scanned\n"
     );
+    // A pack no loaded rule has is found only once the rules are loaded: it still points at
+    // the file's line and column, and the command line's value at the flag.
+    let repo = repository(&format!(
+        "paths = {:?}\nfail-on = \"never\"\n\npack = [\"aws/threats\", \"cis\"]\n",
+        seed().display().to_string()
+    ));
+    let run = run_in(repo.path(), &["scan"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "error: trailgate.toml:4:8: `pack`: `cis` matches no loaded rule, so it would select nothing\n  help: did you mean `aws/cis`?\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = run_in(repo.path(), &["scan", "--pack", "aws/cis", "--pack", "iam"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: --pack `iam` matches no loaded rule"),
+        "{}",
+        run.stderr
+    );
 }

@@ -387,7 +387,7 @@ fn rules_list_filters() {
     assert_eq!(typo.code, 2, "{}", typo.stderr);
     assert!(
         typo.stderr
-            .contains("--pack `cis` (or `pack` in trailgate.toml) matches no loaded rule")
+            .contains("error: --pack `cis` matches no loaded rule")
             && typo.stderr.contains("did you mean `aws/cis`?")
             && typo.stderr.ends_with("; nothing was scanned\n")
             && typo.stdout.is_empty(),

@@ -201,6 +201,10 @@ pub struct FilterArgs {
     /// Repeatable: any
     #[arg(long = "framework", value_name = "NAME")]
     pub frameworks: Vec<String>,
+    /// Where trailgate.toml gave `pack`, `tag` or `framework` (`file:line:column`), by key:
+    /// an error about one of their values points there.
+    #[arg(skip)]
+    pub config_locations: std::collections::BTreeMap<&'static str, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

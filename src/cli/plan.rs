@@ -24,6 +24,9 @@ pub struct RulePlan {
     pub builtin: bool,
     /// The rules to keep of those loaded.
     pub filter: RuleFilter,
+    /// Where the configuration file gave a filter key (`pack`, `tag`, `framework`), as
+    /// `file:line:column`.
+    pub locations: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// One report to write: its format and where it goes (`None`: standard output).
@@ -228,6 +231,7 @@ pub fn rules(selection: &args::RuleSelection, filter: &FilterArgs) -> RulePlan {
             without_first_seen: false,
             without_geoip: false,
         },
+        locations: filter.config_locations.clone(),
     }
 }
 

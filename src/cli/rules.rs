@@ -20,7 +20,10 @@ pub fn load_rules(plan: &RulePlan, stderr: &mut dyn Write) -> Result<RuleSet, Lo
     for note in notes {
         let _ = writeln!(stderr, "note: {}: {}", note.file, note.message);
     }
-    let unmatched = plan.filter.unmatched(&loaded.rules, &loaded.correlations);
+    let mut unmatched = plan.filter.unmatched(&loaded.rules, &loaded.correlations);
+    for value in &mut unmatched {
+        value.origin = plan.locations.get(value.kind).cloned();
+    }
     if !unmatched.is_empty() {
         return Err(LoadError::Selection(unmatched));
     }

@@ -148,10 +148,12 @@ pub(super) fn overlay(
     overlay.record("builtin", "builtin", json!(args.selection.builtin));
     if let Some(list) = overlay.take("pack", "packs", file.and_then(|f| f.pack.as_ref())) {
         args.filter.packs = list.0.clone();
+        overlay.locate("pack", &mut args.filter.config_locations);
     }
     overlay.record("pack", "packs", json!(args.filter.packs));
     if let Some(list) = overlay.take("tag", "tags", file.and_then(|f| f.tag.as_ref())) {
         args.filter.tags = list.0.clone();
+        overlay.locate("tag", &mut args.filter.config_locations);
     }
     overlay.record("tag", "tags", json!(args.filter.tags));
     if let Some(severity) = overlay.take(
@@ -172,6 +174,7 @@ pub(super) fn overlay(
         file.and_then(|f| f.framework.as_ref()),
     ) {
         args.filter.frameworks = list.0.clone();
+        overlay.locate("framework", &mut args.filter.config_locations);
     }
     overlay.record("framework", "frameworks", json!(args.filter.frameworks));
     // Nothing selects rules: the scan plan keeps the recommended default set, so say so here.
@@ -401,6 +404,19 @@ impl<'a> Overlay<'a> {
 
     fn take<T>(&self, _key: &str, id: &str, value: Option<&'a Spanned<T>>) -> Option<&'a T> {
         self.spanned(id, value).map(Spanned::get_ref)
+    }
+
+    /// Notes where the file gives `key`, for errors about its values found later.
+    fn locate(
+        &self,
+        key: &'static str,
+        locations: &mut std::collections::BTreeMap<&'static str, String>,
+    ) {
+        if let Some(config) = self.config {
+            if let Some(span) = file_span(config, key) {
+                locations.insert(key, config.location(&span));
+            }
+        }
     }
 
     fn error(&mut self, span: std::ops::Range<usize>, key: &str, message: String) {

@@ -149,6 +149,9 @@ pub struct Unmatched {
     pub closest: Option<String>,
     /// Every loaded value of this kind, sorted.
     pub known: Vec<String>,
+    /// Where the value was given, when a configuration file gave it (`file:line:column`);
+    /// `None` for the command line.
+    pub origin: Option<String>,
 }
 
 impl Unmatched {
@@ -173,6 +176,7 @@ impl Unmatched {
             value: value.to_string(),
             closest,
             known,
+            origin: None,
         }
     }
 }
@@ -193,12 +197,12 @@ impl std::fmt::Display for Unmatched {
             "tag" => "tags",
             _ => "frameworks",
         };
-        write!(
-            f,
-            "--{kind} `{value}` (or `{kind}` in trailgate.toml) matches no loaded rule, so it would select nothing",
-            kind = self.kind,
-            value = self.value
-        )?;
+        let (kind, value) = (self.kind, &self.value);
+        match &self.origin {
+            Some(origin) => write!(f, "{origin}: `{kind}`: `{value}`")?,
+            None => write!(f, "--{kind} `{value}`")?,
+        }
+        write!(f, " matches no loaded rule, so it would select nothing")?;
         if let Some(closest) = &self.closest {
             write!(f, "\n  help: did you mean `{closest}`?")?;
         }
