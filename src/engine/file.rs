@@ -250,6 +250,8 @@ struct FileScan<'a> {
     payoff: partial::LocalPayoff,
     /// Where the current record's top-level members lie (`records::head_and_members`).
     spans: Vec<records::MemberSpan>,
+    /// Per member of `spans`, its bit in the partial tree's set (0: not in it).
+    span_bits: Vec<partial::MemberSet>,
     tap: Tapped<'a>,
     watch: Option<Box<dyn WatchFile + Send + 'a>>,
 }
@@ -262,6 +264,7 @@ impl<'a> FileScan<'a> {
             candidates: Vec::new(),
             payoff: partial::LocalPayoff::default(),
             spans: Vec::new(),
+            span_bits: Vec::new(),
             tap: tapped(context.options),
             watch: context.options.watch.as_deref().map(|w| w.file()),
         }
@@ -362,13 +365,16 @@ impl<'a> FileScan<'a> {
             // Not noted with the head (no rule is tried on every event): walk it again.
             records::head_and_members(text, &mut self.spans);
         }
+        // Each member's bit, looked up once for both halves of the tree.
+        self.span_bits.clear();
+        self.span_bits.extend(
+            self.spans
+                .iter()
+                .map(|span| rules.member_bit(&text[span.name.clone()]) & set),
+        );
+        let bits = &self.span_bits;
         let mut members = serde_json::Map::new();
-        if !partial::add_members(
-            text,
-            &self.spans,
-            |m| rules.keeps_member(set, m),
-            &mut members,
-        ) {
+        if !partial::add_members(text, &self.spans, |i| bits[i] != 0, &mut members) {
             return Partial::NotTried;
         }
         let mut event = Value::Object(members);
@@ -380,7 +386,8 @@ impl<'a> FileScan<'a> {
         let Value::Object(members) = &mut event else {
             unreachable!("built as an object above")
         };
-        if !partial::add_members(text, &self.spans, |m| !rules.keeps_member(set, m), members) {
+        let bits = &self.span_bits;
+        if !partial::add_members(text, &self.spans, |i| bits[i] == 0, members) {
             return Partial::NotTried;
         }
         Partial::Whole(event)

@@ -28,6 +28,8 @@ pub(super) type MemberSet = u128;
 pub(super) struct PartialTrees {
     /// Every member some rule reads; an index is its bit in a `MemberSet`.
     names: Vec<String>,
+    /// `names` as `NameKey`s, in the same order: what a record's member names are looked up in.
+    keys: Vec<NameKey>,
     /// Per rule: the members its condition reads, or `None` when any (then the whole tree).
     rules: Vec<Option<MemberSet>>,
     engine: MemberSet,
@@ -62,6 +64,7 @@ impl PartialTrees {
                 Some(bit) => bit,
                 None if self.names.len() < MemberSet::BITS as usize => {
                     self.names.push(member.to_string());
+                    self.keys.push(NameKey::of(member));
                     self.names.len() - 1
                 }
                 None => return None,
@@ -84,13 +87,47 @@ impl PartialTrees {
             .try_fold(self.engine, |set, &rule| Some(set | self.rules[rule]?))
     }
 
-    /// Whether `member` belongs in a partial tree of `set`. A short linear search: a rule set
-    /// reads a few dozen members, and a record has about twenty.
+    /// Whether `member` belongs in a partial tree of `set`.
+    #[cfg(test)]
     pub(super) fn keeps(&self, set: MemberSet, member: &str) -> bool {
-        self.names
-            .iter()
-            .position(|n| n == member)
-            .is_some_and(|bit| set & (1 << bit) != 0)
+        self.bit_of(member) & set != 0
+    }
+
+    /// The one-bit set of `member`, or 0 when no rule reads it. A short linear search over
+    /// integers (a rule set reads a few dozen members, a record has about twenty): comparing
+    /// the names as strings called `memcmp` for every pair of equal length, 4% of a default
+    /// scan's time.
+    pub(super) fn bit_of(&self, member: &str) -> MemberSet {
+        let key = NameKey::of(member);
+        for (bit, k) in self.keys.iter().enumerate() {
+            if *k == key
+                && (member.len() <= 8 || self.names[bit].as_bytes()[8..] == member.as_bytes()[8..])
+            {
+                return 1 << bit;
+            }
+        }
+        0
+    }
+}
+
+/// A member name's length and first eight bytes: equal for equal names, and for names of at
+/// most eight bytes equal only for equal names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NameKey {
+    len: usize,
+    head: u64,
+}
+
+impl NameKey {
+    fn of(name: &str) -> NameKey {
+        let mut head = [0u8; 8];
+        let bytes = name.as_bytes();
+        let n = bytes.len().min(8);
+        head[..n].copy_from_slice(&bytes[..n]);
+        NameKey {
+            len: bytes.len(),
+            head: u64::from_le_bytes(head),
+        }
     }
 }
 
@@ -150,19 +187,20 @@ impl LocalPayoff {
 }
 
 /// Adds to `members` the top-level members of the record `text` (whose spans `head_and_members`
-/// gave) that `keep` accepts, each parsed from its own text; a repeated name keeps its last value,
-/// as in the whole tree. False when a value does not parse (never, for a record with a head).
+/// gave) that `keep` accepts (given each span's index), each parsed from its own text; a
+/// repeated name keeps its last value, as in the whole tree. False when a value does not parse
+/// (never, for a record with a head).
 pub(super) fn add_members(
     text: &str,
     spans: &[MemberSpan],
-    keep: impl Fn(&str) -> bool,
+    keep: impl Fn(usize) -> bool,
     members: &mut Map<String, Value>,
 ) -> bool {
-    for span in spans {
-        let name = &text[span.name.clone()];
-        if !keep(name) {
+    for (i, span) in spans.iter().enumerate() {
+        if !keep(i) {
             continue;
         }
+        let name = &text[span.name.clone()];
         match serde_json::from_str::<Value>(&text[span.value.clone()]) {
             Ok(value) => {
                 members.insert(name.to_string(), value);
@@ -228,13 +266,60 @@ mod tests {
     }
 
     #[test]
+    fn member_names_are_told_apart_past_their_first_eight_bytes() {
+        let names = [
+            "eventName",
+            "eventTime",
+            "errorCode",
+            "requestParameters",
+            "requestParametersX",
+            "responseElements",
+            "n",
+            "",
+            "awsRegion",
+        ];
+        let conditions: Vec<String> = names
+            .iter()
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("  path: $.{n}\n  exists: true\n"))
+            .collect();
+        let conditions: Vec<&str> = conditions.iter().map(String::as_str).collect();
+        let rules = rules(&conditions[..conditions.len() - 1]);
+        let annotation: Vec<_> = rules.iter().map(crate::rule::annotation::reads).collect();
+        let trees = PartialTrees::new(&rules, &annotation);
+        let all = trees
+            .members(&(0..rules.len()).collect::<Vec<_>>())
+            .unwrap();
+        for name in names {
+            // `awsRegion` (read by no rule) has the length of three that are read.
+            let read = !name.is_empty() && name != "awsRegion";
+            assert_eq!(trees.keeps(all, name), read, "{name}");
+            assert_eq!(trees.bit_of(name).count_ones(), u32::from(read), "{name}");
+        }
+        assert!(!trees.keeps(all, "requestParametersY"));
+        assert!(!trees.keeps(all, "requestParameter"));
+        assert_ne!(
+            trees.bit_of("requestParameters"),
+            trees.bit_of("requestParametersX")
+        );
+        let only_first = trees.members(&[0]).unwrap();
+        assert!(trees.keeps(only_first, "eventName"));
+        assert!(!trees.keeps(only_first, "eventTime"));
+    }
+
+    #[test]
     fn a_partial_tree_and_the_rest_make_the_whole_tree() {
         let text = r#" { "eventSource" : "s3.amazonaws.com","eventName":"GetObject", "n": 12 , "recipientAccountId":"1","userIdentity":{"type":"Root","x":[1,{"y":"]}"}]},"requestParameters":null,"flag":true,"n":-0.5,"s":"a\"b\u00e9"}"#;
         let mut spans = Vec::new();
         assert!(crate::source::records::head_and_members(text, &mut spans).is_some());
         assert_eq!(spans.len(), 9);
         let whole: Value = serde_json::from_str(text).unwrap();
-        let kept = |name: &str| matches!(name, "userIdentity" | "n" | "eventName");
+        let kept = |i: usize| {
+            matches!(
+                &text[spans[i].name.clone()],
+                "userIdentity" | "n" | "eventName"
+            )
+        };
         let mut members = Map::new();
         assert!(add_members(text, &spans, kept, &mut members));
         assert_eq!(

@@ -98,9 +98,9 @@ impl RuleSet {
         self.partial_for_every_event
     }
 
-    /// Whether `member` belongs in a partial tree of `set`.
-    pub(super) fn keeps_member(&self, set: MemberSet, member: &str) -> bool {
-        self.partial.keeps(set, member)
+    /// The one-bit set of `member` in partial trees, or 0 when no rule reads it.
+    pub(super) fn member_bit(&self, member: &str) -> MemberSet {
+        self.partial.bit_of(member)
     }
 
     /// Decides an event on a partial tree holding at least `partial_members(candidates)`. True
