@@ -28,8 +28,9 @@ pub(super) type MemberSet = u128;
 pub(super) struct PartialTrees {
     /// Every member some rule reads; an index is its bit in a `MemberSet`.
     names: Vec<String>,
-    /// `names` as `NameKey`s, in the same order: what a record's member names are looked up in.
-    keys: Vec<NameKey>,
+    /// Per name length (the last slot: any longer), the names of that length as their first
+    /// eight bytes and their bit: what a record's member names are looked up in.
+    by_len: Vec<Vec<(u64, usize)>>,
     /// Per rule: the members its condition reads, or `None` when any (then the whole tree).
     rules: Vec<Option<MemberSet>>,
     engine: MemberSet,
@@ -64,8 +65,12 @@ impl PartialTrees {
                 Some(bit) => bit,
                 None if self.names.len() < MemberSet::BITS as usize => {
                     self.names.push(member.to_string());
-                    self.keys.push(NameKey::of(member));
-                    self.names.len() - 1
+                    let bit = self.names.len() - 1;
+                    if self.by_len.is_empty() {
+                        self.by_len = vec![Vec::new(); LONG_NAME + 1];
+                    }
+                    self.by_len[member.len().min(LONG_NAME)].push((head8(member), bit));
+                    bit
                 }
                 None => return None,
             };
@@ -93,14 +98,17 @@ impl PartialTrees {
         self.bit_of(member) & set != 0
     }
 
-    /// The one-bit set of `member`, or 0 when no rule reads it. A short linear search over
-    /// integers (a rule set reads a few dozen members, a record has about twenty): comparing
-    /// the names as strings called `memcmp` for every pair of equal length, 4% of a default
-    /// scan's time.
+    /// The one-bit set of `member`, or 0 when no rule reads it: the names of its length
+    /// (rarely more than three) compared by their first eight bytes as one integer, the rest
+    /// only then. Comparing the names as strings called `memcmp` for every pair of equal
+    /// length, 4% of a default scan's time.
     pub(super) fn bit_of(&self, member: &str) -> MemberSet {
-        let key = NameKey::of(member);
-        for (bit, k) in self.keys.iter().enumerate() {
-            if *k == key
+        let Some(names) = self.by_len.get(member.len().min(LONG_NAME)) else {
+            return 0;
+        };
+        let head = head8(member);
+        for &(other, bit) in names {
+            if other == head
                 && (member.len() <= 8 || self.names[bit].as_bytes()[8..] == member.as_bytes()[8..])
             {
                 return 1 << bit;
@@ -110,25 +118,17 @@ impl PartialTrees {
     }
 }
 
-/// A member name's length and first eight bytes: equal for equal names, and for names of at
-/// most eight bytes equal only for equal names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct NameKey {
-    len: usize,
-    head: u64,
-}
+/// Names of this length or longer share the last slot of `PartialTrees::by_len`.
+const LONG_NAME: usize = 40;
 
-impl NameKey {
-    fn of(name: &str) -> NameKey {
-        let mut head = [0u8; 8];
-        let bytes = name.as_bytes();
-        let n = bytes.len().min(8);
-        head[..n].copy_from_slice(&bytes[..n]);
-        NameKey {
-            len: bytes.len(),
-            head: u64::from_le_bytes(head),
-        }
-    }
+/// A name's first eight bytes (zero past its end) as one integer: with its length, equal only
+/// for equal names of at most eight bytes.
+fn head8(name: &str) -> u64 {
+    let mut head = [0u8; 8];
+    let bytes = name.as_bytes();
+    let n = bytes.len().min(8);
+    head[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(head)
 }
 
 /// Records are decided on partial trees until this many have been, across the scan...

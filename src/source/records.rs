@@ -254,7 +254,7 @@ fn head_and(text: &str, mut member: impl FnMut(MemberSpan)) -> Option<Head<'_>> 
             b'"' => {}
             _ => return None,
         }
-        let (key, after) = string(bytes, i)?;
+        let (key, after) = string(text, i)?;
         let name = i + 1..after - 1;
         i = skip_ws(bytes, after);
         if bytes.get(i) != Some(&b':') {
@@ -275,7 +275,7 @@ fn head_and(text: &str, mut member: impl FnMut(MemberSpan)) -> Option<Head<'_>> 
                 if bytes.get(i) != Some(&b'"') {
                     return None;
                 }
-                let (value, after) = string(bytes, i)?;
+                let (value, after) = string(text, i)?;
                 *slot = Some(value);
                 i = after;
             }
@@ -297,15 +297,17 @@ fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
 }
 
 /// An unescaped string starting at `i` (a quote) and the index after it; `None` when it holds
-/// escapes (rare in keys and in these values; the caller falls back to a real parse).
-fn string(bytes: &[u8], i: usize) -> Option<(&str, usize)> {
+/// escapes (rare in keys and in these values; the caller falls back to a real parse). A slice
+/// of `text` between two quotes (ASCII, so at character boundaries): no UTF-8 to check again,
+/// which was 3% of a default scan's instructions.
+fn string(text: &str, i: usize) -> Option<(&str, usize)> {
+    let bytes = text.as_bytes();
     let start = i + 1;
-    let len = memchr::memchr2(b'"', b'\\', &bytes[start..])?;
+    let len = memchr::memchr2(b'"', b'\\', bytes.get(start..)?)?;
     if bytes[start + len] == b'\\' {
         return None;
     }
-    let text = std::str::from_utf8(&bytes[start..start + len]).ok()?;
-    Some((text, start + len + 1))
+    Some((text.get(start..start + len)?, start + len + 1))
 }
 
 /// The index after the JSON value starting at `i`. The text was validated by the parser that cut
