@@ -118,7 +118,13 @@ pub fn report(
         Some(batch) => batch,
         None => &mut none,
     };
-    if let Err(err) = crate::first_seen::stage::recompute(&rules, &mut result, history) {
+    // Only a JSON Lines report writes the observations again.
+    let keep = plan
+        .output
+        .destinations
+        .iter()
+        .any(|d| d.format == crate::report::Format::Jsonl);
+    if let Err(err) = crate::first_seen::stage::recompute(&rules, &mut result, history, keep) {
         writeln!(stderr, "error: {err}; no report was written")?;
         return Ok(ExitStatus::Usage);
     }

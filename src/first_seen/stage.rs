@@ -332,10 +332,13 @@ fn observed_rules(
 /// again, over every shard at once, against `history` (a store with `report --state`, else
 /// none), replacing the shards' own first-seen findings and summaries for those rules. A shard
 /// scanned with a store carries no observations: its first-seen findings stand as judged.
+/// With `keep`, the observations stay in the result (a JSON Lines report writes them again);
+/// without, they are moved into the judgement, not copied beside it.
 pub fn recompute(
     rules: &RuleSet,
     result: &mut ScanResult,
     history: &mut dyn History,
+    keep: bool,
 ) -> Result<(), StateError> {
     if result.observations.is_empty() {
         return Ok(());
@@ -365,24 +368,24 @@ pub fn recompute(
                 .or_insert(span);
         }
     }
-    for key in &result.observations.keys {
+    let mut absorb = |key: ObservedKey| {
         let Some(&(i, rule)) = index.get(&*key.rule_id) else {
-            continue;
+            return;
         };
-        let bytes = key.values_json.clone();
         let spans = key
             .spans
-            .iter()
+            .into_vec()
+            .into_iter()
             .filter_map(|span| {
                 let (file, record) = span.finding.place()?;
                 let first = EventRef {
                     file: file.clone(),
                     record,
                 };
-                let payload = match &span.finding {
-                    SpanFinding::Held(finding) => Candidate::Rendered(finding.clone()),
+                let payload = match span.finding {
+                    SpanFinding::Held(finding) => Candidate::Rendered(finding),
                     SpanFinding::Spilled { text, .. } => Candidate::Spilled {
-                        text: text.clone(),
+                        text,
                         at: first.clone(),
                     },
                 };
@@ -394,7 +397,19 @@ pub fn recompute(
                 })
             })
             .collect();
-        observer.absorb(i, history_of(rule), (0, 0), Some((bytes, spans)));
+        observer.absorb(i, history_of(rule), (0, 0), Some((key.values_json, spans)));
+    };
+    if keep {
+        result
+            .observations
+            .keys
+            .iter()
+            .cloned()
+            .for_each(&mut absorb);
+    } else {
+        std::mem::take(&mut result.observations.keys)
+            .into_iter()
+            .for_each(&mut absorb);
     }
     result
         .findings
