@@ -386,7 +386,6 @@ impl<'a> FileScan<'a> {
         let Value::Object(members) = &mut event else {
             unreachable!("built as an object above")
         };
-        let bits = &self.span_bits;
         if !partial::add_members(text, &self.spans, |i| bits[i] == 0, members) {
             return Partial::NotTried;
         }

@@ -1107,6 +1107,19 @@ mod tests {
             .add_to(&mut Observations::default(), &mut intern, None)
             .unwrap_err();
         assert!(err.contains("must be at one event"), "{err}");
+
+        // A span's finding that is not a finding is an error (the caller adds file and line),
+        // in a spill or not.
+        let broken = framed.replace(&texts[1], r#"{"rule_id":5}"#);
+        for spill in [None, Some(Spill::new().unwrap())] {
+            let Record::Observation(line) = read_record(&broken).unwrap() else {
+                panic!("{broken}");
+            };
+            let err = line
+                .add_to(&mut Observations::default(), &mut intern, spill.as_ref())
+                .unwrap_err();
+            assert!(err.starts_with("a span's finding: "), "{err}");
+        }
     }
 
     #[test]
